@@ -1,0 +1,176 @@
+"""The platform database: reports, notebook versions and runs (SQLAlchemy, Alembic migrations).
+
+SQLite by default, PostgreSQL in production and tests. Tasks write here, never to Airflow's
+metadata database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from nbreports.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReportRow(Base):
+    __tablename__ = "reports"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NotebookVersionRow(Base):
+    __tablename__ = "notebook_versions"
+    __table_args__ = (UniqueConstraint("report", "sha256", name="uq_version_report_sha"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report: Mapped[str] = mapped_column(String(63), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    kernel: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_report_started", "report", "started_at"),)
+
+    run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    report: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(20))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    notebook_version: Mapped[str] = mapped_column(String(64))
+    executor: Mapped[str] = mapped_column(String(20))
+    kernel: Mapped[str | None] = mapped_column(String(100))
+    dag_id: Mapped[str | None] = mapped_column(String(250))
+    dag_run_id: Mapped[str | None] = mapped_column(String(250))
+    triggered_by: Mapped[str | None] = mapped_column(String(250))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    input_uri: Mapped[str | None] = mapped_column(Text)
+    output_uri: Mapped[str | None] = mapped_column(Text)
+    html_uri: Mapped[str | None] = mapped_column(Text)
+    scraps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    failed_cell: Mapped[int | None] = mapped_column(Integer)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}
+
+
+def _alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+@cache
+def _migrated_engine(url: str) -> sa.Engine:
+    """One engine per URL per process, migrated to the newest schema on first use."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        cfg = _alembic_config(url)
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        if current != head:
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"platform database {sa.make_url(url)!r} is not usable: {exc}") from exc
+    return engine
+
+
+class PlatformDB:
+    """Read and write platform records. Every method opens its own short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _migrated_engine(url)
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def upsert_report(self, name: str, title: str, owner: str, team: str,
+                      spec: dict[str, Any], parameters: list[dict[str, Any]]) -> None:
+        with self._session() as s, s.begin():
+            row = s.get(ReportRow, name) or ReportRow(name=name)
+            row.title, row.owner, row.team, row.spec, row.parameters = title, owner, team, spec, parameters
+            row.updated_at = utcnow()
+            s.add(row)
+
+    def add_version(self, report: str, sha256: str, size: int, kernel: str | None, source: str) -> bool:
+        """Record a notebook version of ``report``; False when it was known already."""
+        with self._session() as s, s.begin():
+            known = s.scalar(select(NotebookVersionRow.id).where(
+                NotebookVersionRow.report == report, NotebookVersionRow.sha256 == sha256))
+            if known:
+                return False
+            s.add(NotebookVersionRow(report=report, sha256=sha256, size=size, kernel=kernel, source=source))
+        return True
+
+    def versions(self, report: str) -> list[dict[str, Any]]:
+        with self._session() as s:
+            rows = s.scalars(select(NotebookVersionRow).where(NotebookVersionRow.report == report)
+                             .order_by(NotebookVersionRow.created_at.desc()))
+            return [{c.name: getattr(r, c.name) for c in r.__table__.columns} for r in rows]
+
+    def start_run(self, **fields: Any) -> None:
+        with self._session() as s, s.begin():
+            s.add(RunRow(**fields))
+
+    def finish_run(self, run_id: str, **fields: Any) -> None:
+        with self._session() as s, s.begin():
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise DatabaseError(f"run {run_id!r} is not in the platform database")
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self._session() as s:
+            row = s.get(RunRow, run_id)
+            return row.to_dict() if row else None
+
+    def history(self, report: str, limit: int = 50) -> list[dict[str, Any]]:
+        with self._session() as s:
+            rows = s.scalars(select(RunRow).where(RunRow.report == report)
+                             .order_by(RunRow.started_at.desc()).limit(limit))
+            return [r.to_dict() for r in rows]
+
+    def reports(self) -> list[dict[str, Any]]:
+        with self._session() as s:
+            return [{"name": r.name, "title": r.title, "owner": r.owner, "team": r.team}
+                    for r in s.scalars(select(ReportRow).order_by(ReportRow.name))]

@@ -1,0 +1,21 @@
+"""Alembic environment: migrations run through ``nbreports.db`` with the URL it passes in."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from nbreports.db import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+
+if context.is_offline_mode():
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

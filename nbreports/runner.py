@@ -1,0 +1,231 @@
+"""One report run in three steps — prepare, execute, publish — shared by ``nbr run`` and the DAGs.
+
+Each step takes and returns plain data (``RunPlan``, ``ExecutionResult``), so Airflow can run
+them as separate tasks passing XComs, and ``nbr run`` can call them one after the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from nbreports import __version__
+from nbreports.catalog import Report
+from nbreports.db import PlatformDB
+from nbreports.engines import ExecutionJob, ExecutionResult, LogSink, get_engine
+from nbreports.errors import CellExecutionError, ExecutionError, KernelDiedError, RunTimeoutError, StoreError
+from nbreports.names import new_run_id
+from nbreports.parameters import resolve_parameters
+from nbreports.publish import read_scraps, render_html, small_scraps
+from nbreports.settings import Settings
+from nbreports.store import Store, open_store
+
+logger = logging.getLogger(__name__)
+
+_ERRORS: dict[str | None, type[ExecutionError]] = {
+    "cell_error": CellExecutionError, "kernel_died": KernelDiedError,
+    "cell_timeout": RunTimeoutError, "run_timeout": RunTimeoutError,
+}
+
+
+@dataclass
+class Platform:
+    """The services one run needs: settings, the store and the platform database."""
+
+    settings: Settings
+    store: Store
+    db: PlatformDB
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, store: Store | None = None) -> Platform:
+        settings = settings or Settings()
+        store = store or open_store(settings.resolved_store_url, settings.store_options)
+        return cls(settings, store, PlatformDB(settings.resolved_database_url))
+
+
+@dataclass
+class RunPlan:
+    """Everything execute and publish need, as plain JSON (it travels through XCom)."""
+
+    report: str
+    run_id: str
+    title: str
+    notebook_version: str
+    parameters: dict[str, Any]
+    kernel: str
+    executor: str
+    report_folder: str
+    cell_timeout: int
+    run_timeout: int
+    hide_code: bool
+    started_at: str
+    input_uri: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunPlan:
+        return cls(**data)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def store_version(platform: Platform, report: Report, nb_bytes: bytes, source: str) -> str:
+    """Keep this notebook content once, content-addressed; return its sha256."""
+    sha = hashlib.sha256(nb_bytes).hexdigest()
+    key = Store.version_key(sha)
+    if not platform.store.exists(key):
+        platform.store.write_bytes(key, nb_bytes)
+    platform.db.add_version(report.name, sha, len(nb_bytes), report.kernel, source)
+    return sha
+
+
+def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_id: str | None = None,
+            dag_id: str | None = None, dag_run_id: str | None = None, triggered_by: str | None = None,
+            source: str = "run") -> RunPlan:
+    """Validate parameters, pin the notebook version and write the exact input of the run.
+
+    Nothing is written when the parameters are invalid.
+    """
+    from papermill.parameterize import parameterize_notebook
+
+    parameters = resolve_parameters(report.name, report.parameters, values)
+    nb_bytes = report.notebook_path.read_bytes()  # read once: what is pinned is what runs
+    sha = store_version(platform, report, nb_bytes, source)
+    platform.db.upsert_report(report.name, report.spec.title, report.spec.owner, report.spec.team,
+                              report.spec.model_dump(mode="json"), [p.to_dict() for p in report.parameters])
+    run_id = run_id or new_run_id()
+    kernel = report.spec.kernel or report.kernel or platform.settings.default_kernel
+    started = _now()
+
+    nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
+    nb.metadata.setdefault("papermill", {})
+    for cell in nb.cells:  # papermill looks for tags on every cell
+        cell.metadata.setdefault("tags", [])
+    if parameters:
+        nb = parameterize_notebook(nb, parameters, kernel_name=kernel, language="python")
+    nb.metadata["nbreports"] = {  # provenance travels with the notebook
+        "report": report.name, "run_id": run_id, "notebook_version": sha, "parameters": parameters,
+        "kernel": kernel, "executor": report.spec.executor, "dag_id": dag_id, "dag_run_id": dag_run_id,
+        "started_at": started.isoformat(), "nbreports_version": __version__,
+    }
+    input_uri = platform.store.write_bytes(Store.run_key(report.name, run_id, "input.ipynb"),
+                                           nbformat.writes(nb).encode())
+    platform.db.start_run(
+        run_id=run_id, report=report.name, status="running", parameters=parameters, notebook_version=sha,
+        executor=report.spec.executor, kernel=kernel, dag_id=dag_id, dag_run_id=dag_run_id,
+        triggered_by=triggered_by, started_at=started, input_uri=input_uri,
+    )
+    return RunPlan(
+        report=report.name, run_id=run_id, title=report.spec.title, notebook_version=sha,
+        parameters=parameters, kernel=kernel, executor=report.spec.executor, report_folder=str(report.folder),
+        cell_timeout=report.spec.cell_timeout, run_timeout=report.spec.run_timeout,
+        hide_code=report.spec.publish.hide_code, started_at=started.isoformat(), input_uri=input_uri,
+    )
+
+
+def kernel_env(platform: Platform) -> dict[str, str]:
+    """What a notebook needs to find the store and database from inside the kernel (no secrets)."""
+    s = platform.settings
+    env = {"NBREPORTS_STORE_URL": platform.store.url_prefix, "NBREPORTS_DATABASE_URL": s.resolved_database_url}
+    if s.store_options:
+        import json
+
+        env["NBREPORTS_STORE_OPTIONS"] = json.dumps(s.store_options)
+    return env
+
+
+def execute(platform: Platform, plan: RunPlan, log: LogSink) -> ExecutionResult:
+    """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
+
+    Never raises for a failing notebook: the result says how it failed, and the output notebook
+    (or, if the kernel never started, the input) is stored either way.
+    """
+    store = platform.store
+    with tempfile.TemporaryDirectory(prefix="nbr-run-") as tmp:
+        input_path, output_path = Path(tmp) / "input.ipynb", Path(tmp) / "output.ipynb"
+        store.download(Store.run_key(plan.report, plan.run_id, "input.ipynb"), input_path)
+        job = ExecutionJob(input_path=input_path, output_path=output_path, kernel=plan.kernel,
+                           cwd=Path(plan.report_folder), cell_timeout=plan.cell_timeout,
+                           run_timeout=plan.run_timeout, env=kernel_env(platform))
+        log(f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
+            f"kernel {plan.kernel}, engine {plan.executor})")
+        result = get_engine(plan.executor).execute(job, log)
+        kept = output_path if output_path.is_file() else input_path
+        store.write_bytes(Store.run_key(plan.report, plan.run_id, "output.ipynb"), kept.read_bytes())
+    store.write_json(Store.run_key(plan.report, plan.run_id, "execution.json"), result.to_dict())
+    log(f"execution {result.status} in {result.duration_s:.1f}s" + (f": {result.error}" if result.error else ""))
+    return result
+
+
+def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:
+    """The execution result the execute step left in the store (for a separate publish task)."""
+    key = Store.run_key(plan.report, plan.run_id, "execution.json")
+    try:
+        return ExecutionResult(**platform.store.read_json(key))
+    except StoreError:
+        return ExecutionResult(status="failed", error_type="engine_error",
+                               error="the execute step ended without leaving a result")
+
+
+def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[str, Any]:
+    """Render HTML, read scraps, write the run record, move ``latest`` on success, record the run."""
+    store, key = platform.store, (lambda name: Store.run_key(plan.report, plan.run_id, name))
+    ended = _now()
+    output_uri = store.uri(key("output.ipynb"))
+    try:
+        nb = nbformat.reads(store.read_bytes(key("output.ipynb")).decode("utf-8"), as_version=4)
+    except StoreError:
+        nb = nbformat.reads(store.read_bytes(key("input.ipynb")).decode("utf-8"), as_version=4)
+        output_uri = None
+    scraps = read_scraps(nb)
+    html_uri = store.write_bytes(key("report.html"),
+                                 render_html(nb, hide_code=plan.hide_code, title=plan.title).encode())
+    store.write_json(key("scraps.json"), scraps)
+    started = datetime.fromisoformat(plan.started_at)
+    record = {
+        **plan.to_dict(), "status": result.status, "ended_at": ended.isoformat(),
+        "duration_s": round((ended - started).total_seconds(), 3), "execution_s": result.duration_s,
+        "error": result.error, "error_type": result.error_type, "failed_cell": result.failed_cell,
+        "output_uri": output_uri, "html_uri": html_uri, "run_uri": store.uri(key("")),
+        "scraps": small_scraps(scraps, platform.settings.scraps_xcom_limit),
+    }
+    store.write_json(key("run.json"), record)
+    if result.status == "success":
+        store.write_json(Store.latest_key(plan.report), record)
+    platform.db.finish_run(
+        plan.run_id, status=result.status, ended_at=ended, duration_s=record["duration_s"],
+        output_uri=output_uri, html_uri=html_uri, scraps=record["scraps"], error=result.error,
+        failed_cell=result.failed_cell,
+    )
+    return record
+
+
+def raise_for_result(record: dict[str, Any]) -> None:
+    """After publishing, turn a failed run into the matching ``ExecutionError``."""
+    if record["status"] == "success":
+        return
+    error_cls = _ERRORS.get(record.get("error_type"), ExecutionError)
+    raise error_cls(f"report {record['report']} run {record['run_id']} failed: {record['error']}",
+                    cell_index=record.get("failed_cell"), output_uri=record.get("output_uri"))
+
+
+def run_report(platform: Platform, report: Report, values: dict[str, Any], log: LogSink | None = None,
+               **context: Any) -> dict[str, Any]:
+    """Prepare, execute and publish one run. Raises ``ExecutionError`` after publishing a failure."""
+    log = log or logger.info
+    plan = prepare(platform, report, values, **context)
+    result = execute(platform, plan, log)
+    record = publish(platform, plan, result)
+    raise_for_result(record)
+    return record

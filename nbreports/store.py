@@ -1,0 +1,163 @@
+"""The store: one interface over a local folder and object storage (S3), through fsspec.
+
+Layout (all keys relative to the store root)::
+
+    versions/<sha256>.ipynb                  each notebook version, stored once
+    runs/<report>/<run_id>/input.ipynb       the exact notebook run, parameters injected
+    runs/<report>/<run_id>/output.ipynb      the executed notebook (also when it failed)
+    runs/<report>/<run_id>/report.html       the published report
+    runs/<report>/<run_id>/scraps.json       scraps glued by the notebook
+    runs/<report>/<run_id>/run.json          the run record
+    reports/<report>/latest.json             the last successful run
+
+Schemes are a named registry, like papermill's I/O handlers: ``register_scheme("gs", factory)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from nbreports.errors import StoreError, UnsafePathError
+from nbreports.names import check_report_name, check_run_id, check_sha256
+
+
+class Store:
+    """Keys are POSIX-style relative paths below ``root`` on the filesystem ``fs``."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, url_prefix: str) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.url_prefix = url_prefix.rstrip("/")
+        self._local = isinstance(fs, LocalFileSystem)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url_prefix!r})"
+
+    # -- keys -----------------------------------------------------------------
+    @staticmethod
+    def version_key(sha: str) -> str:
+        return f"versions/{check_sha256(sha)}.ipynb"
+
+    @staticmethod
+    def run_key(report: str, run_id: str, name: str = "") -> str:
+        base = f"runs/{check_report_name(report)}/{check_run_id(run_id)}"
+        return f"{base}/{name}" if name else base
+
+    @staticmethod
+    def latest_key(report: str) -> str:
+        return f"reports/{check_report_name(report)}/latest.json"
+
+    def _path(self, key: str) -> str:
+        norm = posixpath.normpath(key)
+        if key.startswith("/") or norm.startswith("..") or norm != key.rstrip("/"):
+            raise UnsafePathError(f"store key {key!r} is not a plain relative path")
+        return f"{self.root}/{norm}"
+
+    def uri(self, key: str) -> str:
+        """A URI a person or another tool can open (``file://...`` or ``s3://...``)."""
+        self._path(key)
+        return f"{self.url_prefix}/{key}"
+
+    # -- reading and writing ----------------------------------------------------
+    def write_bytes(self, key: str, data: bytes) -> str:
+        """Write atomically: readers see the old object or the new one, never half of one."""
+        path = self._path(key)
+        try:
+            if self._local:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data)
+                    os.replace(tmp, path)
+                except BaseException:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                    raise
+            else:
+                self.fs.pipe_file(path, data)  # an object PUT is atomic
+        except OSError as exc:
+            raise StoreError(f"could not write {self.uri(key)}: {exc}") from exc
+        return self.uri(key)
+
+    def read_bytes(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return bytes(self.fs.cat_file(path))
+        except FileNotFoundError as exc:
+            raise StoreError(f"{self.uri(key)} does not exist") from exc
+        except OSError as exc:
+            raise StoreError(f"could not read {self.uri(key)}: {exc}") from exc
+
+    def write_json(self, key: str, value: Any) -> str:
+        return self.write_bytes(key, json.dumps(value, indent=2, default=str).encode())
+
+    def read_json(self, key: str) -> Any:
+        return json.loads(self.read_bytes(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            return bool(self.fs.exists(self._path(key)))
+        except OSError as exc:
+            raise StoreError(f"could not check {self.uri(key)}: {exc}") from exc
+
+    def download(self, key: str, local_path: Path) -> None:
+        local_path.write_bytes(self.read_bytes(key))
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys directly below ``prefix`` (names only)."""
+        path = self._path(prefix)
+        try:
+            entries = self.fs.ls(path, detail=False)
+        except FileNotFoundError:
+            return []
+        return sorted(posixpath.basename(str(e).rstrip("/")) for e in entries)
+
+
+StoreFactory = Callable[[str, dict[str, Any]], Store]
+_SCHEMES: dict[str, StoreFactory] = {}
+
+
+def register_scheme(scheme: str, factory: StoreFactory) -> None:
+    """Make ``open_store`` understand URLs of ``scheme``."""
+    _SCHEMES[scheme] = factory
+
+
+def _local_store(url: str, options: dict[str, Any]) -> Store:
+    root = Path(url.removeprefix("file://")).absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    return Store(LocalFileSystem(), str(root), root.as_uri())
+
+
+def _s3_store(url: str, options: dict[str, Any]) -> Store:
+    parsed = urlparse(url)
+    client_kwargs = {k: options[k] for k in ("endpoint_url", "region_name") if k in options}
+    fs = fsspec.filesystem("s3", client_kwargs=client_kwargs, skip_instance_cache=True,
+                           **{k: v for k, v in options.items() if k not in client_kwargs})
+    root = f"{parsed.netloc}{parsed.path}".rstrip("/")
+    return Store(fs, root, f"s3://{root}")
+
+
+register_scheme("file", _local_store)
+register_scheme("", _local_store)
+register_scheme("s3", _s3_store)
+
+
+def open_store(url: str, options: dict[str, Any] | None = None) -> Store:
+    """Open the store at ``url``: a local path, ``file://...`` or ``s3://bucket/prefix``."""
+    scheme = urlparse(url).scheme if "://" in url else ""
+    try:
+        factory = _SCHEMES[scheme]
+    except KeyError:
+        raise StoreError(f"no store for URL scheme {scheme!r} in {url!r}; known: {sorted(_SCHEMES)}") from None
+    return factory(url, options or {})
