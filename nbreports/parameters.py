@@ -178,6 +178,9 @@ def resolve_parameters(report: str, params: list[Parameter], values: dict[str, A
     """Validate ``values`` and fill in defaults. Raises ``ParameterError`` naming each problem."""
     if not isinstance(values, dict):
         raise ParameterError(report, [f"expected a mapping of parameter names to values, got {values!r}"])
+    computed = {p.name for p in params if not p.literal}
+    # An empty value for an expression default means "let the notebook compute it".
+    values = {k: v for k, v in values.items() if not (k in computed and v is None)}
     validator = jsonschema.Draft202012Validator(
         json_schema(params), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )

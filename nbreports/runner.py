@@ -7,9 +7,10 @@ them as separate tasks passing XComs, and ``nbr run`` can call them one after th
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,18 @@ class Platform:
     settings: Settings
     store: Store
     db: PlatformDB
+    kernel_env: dict[str, str] = field(default_factory=dict)  # how the kernel reaches the store
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, store: Store | None = None) -> Platform:
+    def from_settings(cls, settings: Settings | None = None, store: Store | None = None,
+                      database_url: str | None = None, kernel_env: dict[str, str] | None = None) -> Platform:
         settings = settings or Settings()
         store = store or open_store(settings.resolved_store_url, settings.store_options)
-        return cls(settings, store, PlatformDB(settings.resolved_database_url))
+        db = PlatformDB(database_url or settings.resolved_database_url)
+        env = {"NBREPORTS_STORE_URL": store.url_prefix, "NBREPORTS_DATABASE_URL": db.url}
+        if settings.store_options:
+            env["NBREPORTS_STORE_OPTIONS"] = json.dumps(settings.store_options)
+        return cls(settings, store, db, {**env, **(kernel_env or {})})
 
 
 @dataclass
@@ -134,17 +141,6 @@ def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_i
     )
 
 
-def kernel_env(platform: Platform) -> dict[str, str]:
-    """What a notebook needs to find the store and database from inside the kernel (no secrets)."""
-    s = platform.settings
-    env = {"NBREPORTS_STORE_URL": platform.store.url_prefix, "NBREPORTS_DATABASE_URL": s.resolved_database_url}
-    if s.store_options:
-        import json
-
-        env["NBREPORTS_STORE_OPTIONS"] = json.dumps(s.store_options)
-    return env
-
-
 def execute(platform: Platform, plan: RunPlan, log: LogSink) -> ExecutionResult:
     """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
 
@@ -157,7 +153,7 @@ def execute(platform: Platform, plan: RunPlan, log: LogSink) -> ExecutionResult:
         store.download(Store.run_key(plan.report, plan.run_id, "input.ipynb"), input_path)
         job = ExecutionJob(input_path=input_path, output_path=output_path, kernel=plan.kernel,
                            cwd=Path(plan.report_folder), cell_timeout=plan.cell_timeout,
-                           run_timeout=plan.run_timeout, env=kernel_env(platform))
+                           run_timeout=plan.run_timeout, env=platform.kernel_env)
         log(f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
             f"kernel {plan.kernel}, engine {plan.executor})")
         result = get_engine(plan.executor).execute(job, log)

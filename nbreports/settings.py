@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         description="Extra fsspec options for the store as JSON, e.g. {\"endpoint_url\": \"http://...\"}. "
         "Credentials come from the environment or an Airflow connection, never from here.",
     )
+    store_conn_id: str = Field(
+        default="",
+        description="Airflow connection whose credentials and endpoint reach an s3:// store "
+        "(used by the operators; the core itself never reads Airflow connections).",
+    )
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL of the platform database. Empty means SQLite at <home>/platform.db.",

@@ -1,0 +1,100 @@
+"""The DAG factory: one DAG per report folder, with a typed trigger form from its parameters.
+
+Parsing stays cheap: what is derived from a notebook is cached by content hash (see
+``nbreports.catalog``), so an unchanged report costs two file reads and a hash per parse.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, CronTriggerTimetable, Param
+
+from nbreports.catalog import Report, load_reports
+from nbreports.errors import SpecError
+from nbreports.parameters import Parameter
+from nbreports.settings import Settings
+from operators.report import ExecuteReportOperator, PrepareReportOperator, PublishReportOperator, report_asset
+
+START_DATE = datetime(2024, 1, 1)
+
+
+def to_param(p: Parameter) -> Param:
+    """An Airflow ``Param`` whose JSON schema matches the notebook parameter, for the trigger form."""
+    schema = p.json_schema()
+    schema.pop("description", None)
+    schema.setdefault("title", p.name)
+    description = p.help or None
+    default = p.default
+    if not p.literal:  # an expression default: empty means "computed in the notebook"
+        schema["type"] = [schema.get("type", "string"), "null"]
+        description = f"{p.help} (empty: computed by the notebook)".strip()
+    if p.type == "array" and "items" not in schema:
+        schema["items"] = {"type": "string"}
+    return Param(default, description=description, **schema)
+
+
+def _schedule(report: Report) -> Any:
+    spec = report.spec
+    if spec.triggered_by:
+        return [report_asset(name) for name in spec.triggered_by]
+    if spec.schedule is None or spec.schedule.startswith("@"):
+        return spec.schedule
+    return CronTriggerTimetable(spec.schedule, timezone=spec.timezone)
+
+
+def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
+    """prepare → execute → publish for one report."""
+    spec = report.spec
+    folder = str(notebooks_dir or report.folder.parent)
+    with DAG(
+        dag_id=report.name,
+        description=spec.description or spec.title,
+        doc_md=report.doc_md or None,
+        schedule=_schedule(report),
+        start_date=START_DATE,
+        catchup=spec.catchup,
+        tags=sorted({"nbreports", f"team:{spec.team}", *spec.tags}),
+        params={p.name: to_param(p) for p in report.parameters},
+        default_args={"owner": spec.owner},
+        dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
+        render_template_as_native_obj=True,
+    ) as dag:
+        common = {"report": report.name, "notebooks_dir": folder}
+        prepare = PrepareReportOperator(task_id="prepare", **common)
+        execute = ExecuteReportOperator(
+            task_id="execute", plan=prepare.output, retries=spec.retries,
+            retry_delay=timedelta(seconds=spec.retry_delay),
+            execution_timeout=timedelta(seconds=spec.run_timeout + 120), **common,
+        )
+        publish = PublishReportOperator(task_id="publish", plan=prepare.output, **common)
+        prepare >> execute >> publish
+    return dag
+
+
+class InvalidReports(DAG):
+    """Stands in for the reports whose spec or notebook is invalid.
+
+    Airflow records an exception raised while bagging one DAG as an import error of the DAG
+    file, and still loads the file's other DAGs: that is how each bad report shows up in the UI.
+    """
+
+    def __init__(self, errors: dict[str, SpecError]) -> None:
+        super().__init__(dag_id="nbreports_invalid_reports", schedule=None, start_date=START_DATE)
+        self.errors = errors
+
+    def validate(self) -> None:
+        lines = [f"{len(self.errors)} report(s) could not be loaded:"] + [str(e) for e in self.errors.values()]
+        raise SpecError("notebooks", "", "\n".join(lines))
+
+
+def build_dags(settings: Settings | None = None) -> dict[str, DAG]:
+    """Every report's DAG by id, plus a stand-in that raises the errors of the invalid ones."""
+    settings = settings or Settings()
+    reports, errors = load_reports(settings.notebooks_dir, settings.derived_cache_dir)
+    dags: dict[str, DAG] = {report.name: build_dag(report, settings.notebooks_dir) for report in reports}
+    if errors:
+        dags["nbreports_invalid_reports"] = InvalidReports(errors)
+    return dags

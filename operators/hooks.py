@@ -1,0 +1,72 @@
+"""The hook: turns Airflow connections into the core's ``Platform`` (store + database)."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlparse
+
+from airflow.sdk import BaseHook
+
+from nbreports.runner import Platform
+from nbreports.settings import Settings
+from nbreports.store import Store
+
+
+class NbreportsHook(BaseHook):
+    """Where reports are stored and recorded, from Airflow connections.
+
+    * ``db_conn_id`` (default ``nbreports_db``): the platform database, any SQLAlchemy URL.
+      When the connection does not exist, ``NBREPORTS_DATABASE_URL`` or the SQLite default is used.
+    * ``Settings.store_conn_id``: an AWS connection for an ``s3://`` store; its endpoint and keys
+      reach the store through Airflow's ``ObjectStoragePath``.
+    """
+
+    conn_name_attr = "db_conn_id"
+    default_conn_name = "nbreports_db"
+    hook_name = "nbreports"
+
+    def __init__(self, db_conn_id: str = default_conn_name, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.db_conn_id = db_conn_id
+        self.settings = settings or Settings()
+
+    def _database_url(self) -> str | None:
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            conn = self.get_connection(self.db_conn_id)
+        except AirflowNotFoundException:
+            return None
+        uri = conn.get_uri()
+        return uri.replace("postgres://", "postgresql://", 1) if uri.startswith("postgres://") else uri
+
+    def _s3_store(self) -> tuple[Store, dict[str, str]]:
+        """The S3 store reached through the Airflow connection, and the kernel's way to the same place."""
+        from airflow.sdk import ObjectStoragePath
+
+        conn_id = self.settings.store_conn_id
+        parsed = urlparse(self.settings.resolved_store_url)
+        path = ObjectStoragePath(f"s3://{conn_id}@{parsed.netloc}{parsed.path}")
+        root = f"{parsed.netloc}{parsed.path}".rstrip("/")
+        store = Store(path.fs, root, f"s3://{root}")
+        conn = self.get_connection(conn_id)
+        extra: dict[str, Any] = conn.extra_dejson
+        endpoint = extra.get("endpoint_url") or (extra.get("service_config", {}).get("s3", {}) or {}).get(
+            "endpoint_url")
+        kernel_env = {"AWS_ACCESS_KEY_ID": conn.login or "", "AWS_SECRET_ACCESS_KEY": conn.password or ""}
+        if endpoint:
+            kernel_env["NBREPORTS_STORE_OPTIONS"] = json.dumps({"endpoint_url": endpoint})
+        return store, {k: v for k, v in kernel_env.items() if v}
+
+    @cached_property
+    def platform(self) -> Platform:
+        store, kernel_env = None, None
+        if self.settings.store_conn_id and self.settings.resolved_store_url.startswith("s3://"):
+            store, kernel_env = self._s3_store()
+        return Platform.from_settings(self.settings, store=store, database_url=self._database_url(),
+                                      kernel_env=kernel_env)
+
+    def get_conn(self) -> Platform:
+        return self.platform

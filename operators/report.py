@@ -1,0 +1,145 @@
+"""Operators that run a report: prepare → execute → publish, or all three in one task.
+
+The DAG factory chains the three step operators; engineers can use ``NotebookReportOperator``
+in their own DAGs and read the run's scraps from its XCom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import Asset, BaseOperator, Context, TriggerRule
+from airflow.sdk.exceptions import AirflowFailException
+
+from nbreports.catalog import Report, find_report
+from nbreports.errors import ExecutionError, ParameterError
+from nbreports.runner import RunPlan, execute, load_execution, prepare, publish, raise_for_result, run_report
+from operators.hooks import NbreportsHook
+
+
+def report_asset(report: str) -> Asset:
+    """The Airflow Asset updated by each successful run of ``report``."""
+    return Asset(name=f"nbreports.{report}", uri=f"nbreports://reports/{report}", group="nbreports")
+
+
+class _ReportOperator(BaseOperator):
+    def __init__(self, *, report: str, notebooks_dir: str | None = None, db_conn_id: str = "nbreports_db",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report = report
+        self.notebooks_dir = notebooks_dir
+        self.db_conn_id = db_conn_id
+
+    @property
+    def hook(self) -> NbreportsHook:
+        return NbreportsHook(self.db_conn_id)
+
+    def load_report(self) -> Report:
+        settings = self.hook.settings
+        folder = Path(self.notebooks_dir) if self.notebooks_dir else settings.notebooks_dir
+        return find_report(folder, self.report, settings.derived_cache_dir)
+
+    def _airflow_ids(self, context: Context) -> dict[str, Any]:
+        dag_run = context["dag_run"]
+        return {"dag_id": dag_run.dag_id, "dag_run_id": dag_run.run_id,
+                "triggered_by": str(getattr(dag_run, "triggering_user_name", None) or dag_run.run_type)}
+
+
+class PrepareReportOperator(_ReportOperator):
+    """Validate the run's parameters, pin the notebook version and write the exact input.
+
+    Parameters come from ``parameters`` (templated) or else from the DAG run's params. Invalid
+    parameters fail the task at once, without retries, and nothing is written.
+    """
+
+    template_fields: Sequence[str] = ("parameters",)
+
+    def __init__(self, *, parameters: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.parameters = parameters
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        report = self.load_report()
+        if self.parameters is not None:
+            values = dict(self.parameters)
+        else:
+            names = {p.name for p in report.parameters}
+            values = {k: v for k, v in context["params"].items() if k in names}
+        try:
+            plan = prepare(self.hook.platform, report, values, source="airflow", **self._airflow_ids(context))
+        except ParameterError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        self.log.info("prepared run %s of %s with parameters %s", plan.run_id, plan.report, plan.parameters)
+        return plan.to_dict()
+
+
+class ExecuteReportOperator(_ReportOperator):
+    """Run the prepared notebook with the report's engine; cell output streams into the task log.
+
+    The output notebook is stored before the task fails, so publish can still show it.
+    """
+
+    template_fields: Sequence[str] = ("plan",)
+
+    def __init__(self, *, plan: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        plan = RunPlan.from_dict(self.plan)
+        result = execute(self.hook.platform, plan, self.log.info)
+        if result.status != "success":
+            raise ExecutionError(f"report {plan.report} run {plan.run_id} failed: {result.error}",
+                                 cell_index=result.failed_cell)
+        return result.to_dict()
+
+
+class PublishReportOperator(_ReportOperator):
+    """Render and record the run (also a failed one), move ``latest`` and emit the report's Asset."""
+
+    template_fields: Sequence[str] = ("plan",)
+
+    def __init__(self, *, plan: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
+        kwargs.setdefault("outlets", [report_asset(kwargs["report"])])
+        super().__init__(**kwargs)
+        self.plan = plan
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if not self.plan:  # failing (not skipping) keeps the DAG run failed
+            raise AirflowFailException("the prepare step failed, so there is no run to publish: see its log")
+        platform = self.hook.platform
+        plan = RunPlan.from_dict(self.plan)
+        record = publish(platform, plan, load_execution(platform, plan))
+        self.log.info("published %s run %s: %s (%s)", plan.report, plan.run_id, record["status"],
+                      record["html_uri"])
+        raise_for_result(record)  # a failed run is published and recorded, then fails the task
+        context["outlet_events"][report_asset(plan.report)].extra = {
+            "run_id": plan.run_id, "notebook_version": plan.notebook_version, "status": record["status"],
+            "html_uri": record["html_uri"], "output_uri": record["output_uri"],
+            "parameters": plan.parameters,
+        }
+        return dict(record["scraps"])
+
+
+class NotebookReportOperator(_ReportOperator):
+    """Prepare, execute and publish a report in one task; returns the run's scraps (XCom).
+
+    ``parameters`` is templated, e.g. ``{"start_date": "{{ ds }}"}``.
+    """
+
+    template_fields: Sequence[str] = ("report", "parameters")
+
+    def __init__(self, *, parameters: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.parameters = parameters or {}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        try:
+            record = run_report(self.hook.platform, self.load_report(), dict(self.parameters), log=self.log.info,
+                                source="airflow", **self._airflow_ids(context))
+        except ParameterError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        return dict(record["scraps"])
