@@ -123,23 +123,35 @@ class PlatformDB:
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    def _insert(self, table: sa.Table, values: dict[str, Any], keys: list[str], update: bool) -> int:
+        """INSERT ... ON CONFLICT: concurrent runs of one report race to record the same rows."""
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - only the two supported databases
+            raise DatabaseError(f"unsupported platform database dialect {dialect!r}")
+        stmt = insert(table).values(**values)
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                              set_={k: v for k, v in values.items() if k not in keys})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
+
     def upsert_report(self, name: str, title: str, owner: str, team: str,
                       spec: dict[str, Any], parameters: list[dict[str, Any]]) -> None:
-        with self._session() as s, s.begin():
-            row = s.get(ReportRow, name) or ReportRow(name=name)
-            row.title, row.owner, row.team, row.spec, row.parameters = title, owner, team, spec, parameters
-            row.updated_at = utcnow()
-            s.add(row)
+        self._insert(ReportRow.__table__, {  # type: ignore[arg-type]
+            "name": name, "title": title, "owner": owner, "team": team, "spec": spec,
+            "parameters": parameters, "updated_at": utcnow()}, ["name"], update=True)
 
     def add_version(self, report: str, sha256: str, size: int, kernel: str | None, source: str) -> bool:
         """Record a notebook version of ``report``; False when it was known already."""
-        with self._session() as s, s.begin():
-            known = s.scalar(select(NotebookVersionRow.id).where(
-                NotebookVersionRow.report == report, NotebookVersionRow.sha256 == sha256))
-            if known:
-                return False
-            s.add(NotebookVersionRow(report=report, sha256=sha256, size=size, kernel=kernel, source=source))
-        return True
+        return self._insert(NotebookVersionRow.__table__, {  # type: ignore[arg-type]
+            "report": report, "sha256": sha256, "size": size, "kernel": kernel, "source": source,
+            "created_at": utcnow()}, ["report", "sha256"], update=False) == 1
 
     def versions(self, report: str) -> list[dict[str, Any]]:
         with self._session() as s:

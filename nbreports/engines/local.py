@@ -65,9 +65,10 @@ def _pump(proc: subprocess.Popen[str], log: LogSink) -> None:
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM first so papermill saves the output notebook; SIGKILL the group if it lingers."""
+    """SIGTERM the papermill process (not the kernel) so it saves the output notebook and shuts
+    the kernel down; SIGKILL the whole group if it lingers."""
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=_GRACE_S)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-import nbformat
 
 
 class _Terminated(Exception):
@@ -24,17 +23,13 @@ def _on_sigterm(signum: int, frame: Any) -> NoReturn:
     raise _Terminated("stopped by the run timeout")
 
 
-def failed_cell_index(output_path: str) -> int | None:
-    """The index of the cell that failed or was still running, read from papermill's metadata."""
-    try:
-        nb = nbformat.read(output_path, as_version=4)
-    except (OSError, ValueError):
-        return None
-    for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("papermill", {})
-        if meta.get("exception") or meta.get("status") in ("running", "failed"):
-            return index
-    return None
+_current_cell: int | None = None
+
+
+def _on_cell_start(cell: Any, cell_index: int) -> None:
+    """nbclient hook: remember which cell runs, to name it when the run is stopped."""
+    global _current_cell
+    _current_cell = cell_index
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
@@ -47,23 +42,23 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         papermill.execute_notebook(
             job["input_path"], job["output_path"], kernel_name=job["kernel"], cwd=job["cwd"],
             log_output=True, progress_bar=False, execution_timeout=job["cell_timeout"],
-            request_save_on_cell_execute=True,
+            request_save_on_cell_execute=True, on_cell_start=_on_cell_start,
         )
         return {"status": "success"}
     except PapermillExecutionError as exc:
         return {"status": "failed", "error_type": "cell_error", "failed_cell": exc.cell_index,
                 "error": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}"}
     except CellTimeoutError as exc:
-        cell = failed_cell_index(job["output_path"])
+        cell = _current_cell
         return {"status": "failed", "error_type": "cell_timeout", "failed_cell": cell,
                 "error": f"cell {cell} exceeded the cell timeout of {job['cell_timeout']}s ({exc})"}
     except DeadKernelError as exc:
-        cell = failed_cell_index(job["output_path"])
+        cell = _current_cell
         return {"status": "failed", "error_type": "kernel_died", "failed_cell": cell,
                 "error": f"the kernel died while running cell {cell}: {exc}"}
     except _Terminated:
         return {"status": "failed", "error_type": "run_timeout",
-                "failed_cell": failed_cell_index(job["output_path"]), "error": "stopped by the run timeout"}
+                "failed_cell": _current_cell, "error": "stopped by the run timeout"}
 
 
 def main() -> None:
