@@ -64,9 +64,11 @@ class PrepareReportOperator(_ReportOperator):
         report = self.load_report()
         if self.parameters is not None:
             values = dict(self.parameters)
-        else:
+        else:  # the form's params, plus any conf key the notebook does not know (refused below)
             names = {p.name for p in report.parameters}
+            conf = context["dag_run"].conf or {}
             values = {k: v for k, v in context["params"].items() if k in names}
+            values.update({k: v for k, v in conf.items() if k not in names})
         try:
             plan = prepare(self.hook.platform, report, values, source="airflow", **self._airflow_ids(context))
         except ParameterError as exc:

@@ -1,0 +1,52 @@
+"""A real Airflow for the integration tests: metadata on PostgreSQL, this repo's DAGs and plugin.
+
+Airflow reads its configuration when first imported, so each test drives Airflow in a child
+process with the environment built here (``airflow_env``), never inside the pytest process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, create_pg_database, drop_pg_database
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A migrated Airflow metadata database on PostgreSQL and the environment that points at it."""
+    home = tmp_path_factory.mktemp("airflow")
+    meta_url = create_pg_database("nbr_airflow")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-test-jwt-secret-" + "x" * 48,
+        "NBREPORTS_NOTEBOOKS_DIR": str(REPO / "notebooks"),
+    }
+    subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env={**os.environ, **env}, check=True,
+                   capture_output=True, timeout=300)
+    yield env
+    drop_pg_database(meta_url)
+
+
+@pytest.fixture
+def airflow_env(airflow_home: dict[str, str], tmp_path: Path, pg_platform_url: str) -> dict[str, str]:
+    """Environment for one test: its own nbreports home and store, the platform DB on PostgreSQL."""
+    env = {**os.environ, **airflow_home, "NBREPORTS_HOME": str(tmp_path / "nbreports"),
+           "AIRFLOW_CONN_NBREPORTS_DB": pg_platform_url}
+    for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID"):
+        env.pop(name, None)
+    return env
