@@ -125,14 +125,13 @@ class PlatformDB:
 
     def _insert(self, table: sa.Table, values: dict[str, Any], keys: list[str], update: bool) -> int:
         """INSERT ... ON CONFLICT: concurrent runs of one report race to record the same rows."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
         dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - only the two supported databases
+        inserts = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+        if dialect not in inserts:  # pragma: no cover - only the two supported databases
             raise DatabaseError(f"unsupported platform database dialect {dialect!r}")
-        stmt = insert(table).values(**values)
+        stmt: Any = inserts[dialect](table).values(**values)
         if update:
             stmt = stmt.on_conflict_do_update(index_elements=keys,
                                               set_={k: v for k, v in values.items() if k not in keys})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import jsonschema
@@ -184,7 +184,7 @@ def resolve_parameters(report: str, params: list[Parameter], values: dict[str, A
     validator = jsonschema.Draft202012Validator(
         json_schema(params), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
-    problems = []
+    problems: list[str] = []
     known = ", ".join(p.name for p in params) or "none"
     for error in sorted(validator.iter_errors(values), key=lambda e: list(e.path)):
         if error.validator == "additionalProperties":

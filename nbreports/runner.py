@@ -178,7 +178,7 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
     """Render HTML, read scraps, write the run record, move ``latest`` on success, record the run."""
     store, key = platform.store, (lambda name: Store.run_key(plan.report, plan.run_id, name))
     ended = _now()
-    output_uri = store.uri(key("output.ipynb"))
+    output_uri: str | None = store.uri(key("output.ipynb"))
     try:
         nb = nbformat.reads(store.read_bytes(key("output.ipynb")).decode("utf-8"), as_version=4)
     except StoreError:

@@ -62,7 +62,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
         dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
         render_template_as_native_obj=True,
     ) as dag:
-        common = {"report": report.name, "notebooks_dir": folder}
+        common: dict[str, Any] = {"report": report.name, "notebooks_dir": folder}
         prepare = PrepareReportOperator(task_id="prepare", **common)
         execute = ExecuteReportOperator(
             task_id="execute", plan=prepare.output, retries=spec.retries,

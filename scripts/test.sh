@@ -10,4 +10,5 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 
 .venv/bin/ruff check nbreports operators dags plugins tests
+.venv/bin/mypy
 exec .venv/bin/python -m pytest tests -q -p no:cacheprovider --durations=15 "$@"

@@ -6,6 +6,7 @@ process, lets the run timeout kill everything cleanly, and streams cell output l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -75,10 +76,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
     except ProcessLookupError:
         pass
-    try:  # the kernel runs in the same group: make sure nothing is left behind
+    with contextlib.suppress(ProcessLookupError):  # the kernel shares the group: leave nothing behind
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _read_result(result_file: Path, returncode: int | None) -> ExecutionResult:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 
-
 class _Terminated(Exception):
     """Raised in the main thread on SIGTERM (the run timeout), so papermill can save."""
 
