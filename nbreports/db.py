@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -50,13 +50,16 @@ class NotebookVersionRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     kernel: Mapped[str | None] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(String(50))  # run, cli, airflow, git, upload, jupyter, restore
+    author: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str | None] = mapped_column(Text)  # git commit, uploaded file, Jupyter path
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RunRow(Base):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_report_started", "report", "started_at"),)
+    __table_args__ = (Index("ix_runs_report_started", "report", "started_at"),
+                      Index("ix_runs_report_cache_key", "report", "cache_key"))
 
     run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     report: Mapped[str] = mapped_column(String(63))
@@ -77,6 +80,13 @@ class RunRow(Base):
     scraps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     failed_cell: Mapped[int | None] = mapped_column(Integer)
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    cache_hit_of: Mapped[str | None] = mapped_column(String(128))  # the run whose outputs this one reuses
+    profile: Mapped[str | None] = mapped_column(String(50))
+    image: Mapped[str | None] = mapped_column(Text)
+    image_digest: Mapped[str | None] = mapped_column(String(100))
+    peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. query cache hits, misses, bytes
 
     def to_dict(self) -> dict[str, Any]:
         return {c.name: getattr(self, c.name) for c in self.__table__.columns}
