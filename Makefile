@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-unit lint bench clean
+.PHONY: install demo test test-unit lint bench bench-quick clean images test-pods
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,5 +26,17 @@ lint: install
 	$(VENV)/bin/ruff check nbreports operators dags plugins tests
 	$(VENV)/bin/mypy
 
+bench: install  ## every benchmark against the peers (tables + goals; JSON in .bench/); < 15 min on 2 cores
+	$(PY) -m bench
+
+bench-quick: install  ## the benchmarks' smoke mode: 1 warm-up, 2 counted runs, smallest sizes
+	$(PY) -m bench --quick
+
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache
+
+images:  ## podman, a debootstrap base image and every team's kernel image (tags beta and ga)
+	scripts/setup-podman.sh
+
+test-pods: install images  ## real pods through the podman engine
+	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m pytest tests -m pods -q -p no:cacheprovider

@@ -75,6 +75,9 @@ def _notebook_file(folder: Path, spec: ReportSpec, spec_file: str) -> Path:
 def _derive(name: str, folder: Path, nb_path: Path, spec: ReportSpec, nb_bytes: bytes) -> dict[str, Any]:
     nb = read_notebook(nb_path)
     params = infer_parameters(nb, str(folder / SPEC_FILE), spec.parameters)
+    if spec.cache.ttl and any(p.name == "force" for p in params):
+        raise SpecError(str(nb_path), "parameters.force",
+                        "'force' is the trigger parameter that bypasses the run cache; rename the notebook's one")
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     return {
         "format": _DERIVED_FORMAT,
@@ -96,7 +99,7 @@ def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
         spec_bytes = spec_path.read_bytes()
     except FileNotFoundError:
         raise SpecError(str(spec_path), "", f"missing {SPEC_FILE}: every report folder needs one") from None
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, spec_bytes)
     nb_path = _notebook_file(folder, spec, str(spec_path))
     nb_bytes = nb_path.read_bytes()
     nb_sha = hashlib.sha256(nb_bytes).hexdigest()

@@ -6,6 +6,9 @@ metadata database.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -58,8 +61,15 @@ class NotebookVersionRow(Base):
 
 class RunRow(Base):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_report_started", "report", "started_at"),
-                      Index("ix_runs_report_cache_key", "report", "cache_key"))
+    __table_args__ = (
+        Index("ix_runs_report_started", "report", "started_at"),
+        Index("ix_runs_report_cache_key", "report", "cache_key"),
+        # for the UI's history pages (migration 0003)
+        Index("ix_runs_report_started_run", "report", "started_at", "run_id"),
+        Index("ix_runs_report_status_started", "report", "status", "started_at"),
+        Index("ix_runs_report_dag_run", "report", "dag_run_id"),
+        Index("ix_runs_report_version_started", "report", "notebook_version", "started_at"),
+    )
 
     run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     report: Mapped[str] = mapped_column(String(63))
@@ -101,23 +111,56 @@ def _alembic_config(url: str) -> Any:
     return cfg
 
 
+# The newest migration in migrations/versions (a test checks it is Alembic's head). Knowing it
+# lets a process see that the schema is current with one query, without importing Alembic.
+SCHEMA_REVISION = "0003"
+
+
+def _current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+_LOCK_KEY = 0x6E627270  # "nbrp": the advisory lock that serializes migrations on PostgreSQL
+
+
+@contextmanager
+def _migration_lock(engine: sa.Engine, url: str) -> Iterator[None]:
+    """Only one process migrates at a time: tasks that first touch a new database race otherwise."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+                conn.commit()
+    elif url.startswith("sqlite:///"):
+        with open(url.removeprefix("sqlite:///") + ".migrate.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    else:
+        yield
+
+
 @cache
 def _migrated_engine(url: str) -> sa.Engine:
     """One engine per URL per process, migrated to the newest schema on first use."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
-        cfg = _alembic_config(url)
-        head = ScriptDirectory.from_config(cfg).get_current_head()
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-        if current != head:
-            command.upgrade(cfg, "head")
+        if _current_revision(engine) != SCHEMA_REVISION:
+            with _migration_lock(engine, url):
+                if _current_revision(engine) != SCHEMA_REVISION:  # another process may have just done it
+                    from alembic import command
+
+                    command.upgrade(_alembic_config(url), "head")
     except SQLAlchemyError as exc:
         raise DatabaseError(f"platform database {sa.make_url(url)!r} is not usable: {exc}") from exc
     return engine
@@ -133,8 +176,11 @@ class PlatformDB:
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
-    def _insert(self, table: sa.Table, values: dict[str, Any], keys: list[str], update: bool) -> int:
-        """INSERT ... ON CONFLICT: concurrent runs of one report race to record the same rows."""
+    def _insert(self, table: sa.Table, values: dict[str, Any], keys: list[str], update: bool) -> bool:
+        """INSERT ... ON CONFLICT: concurrent runs of one report race to record the same rows.
+
+        Returns whether a row was written. RETURNING tells, where ``rowcount`` does not (psycopg 3).
+        """
         from sqlalchemy.dialects import postgresql, sqlite
 
         dialect = self.engine.dialect.name
@@ -147,8 +193,11 @@ class PlatformDB:
                                               set_={k: v for k, v in values.items() if k not in keys})
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-        with self.engine.begin() as conn:
-            return int(conn.execute(stmt).rowcount or 0)
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(stmt.returning(*(table.c[k] for k in keys))).first() is not None
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"could not write to {table.name}: {exc}") from exc
 
     def upsert_report(self, name: str, title: str, owner: str, team: str,
                       spec: dict[str, Any], parameters: list[dict[str, Any]]) -> None:
@@ -156,11 +205,14 @@ class PlatformDB:
             "name": name, "title": title, "owner": owner, "team": team, "spec": spec,
             "parameters": parameters, "updated_at": utcnow()}, ["name"], update=True)
 
-    def add_version(self, report: str, sha256: str, size: int, kernel: str | None, source: str) -> bool:
+    def add_version(self, report: str, sha256: str, size: int, kernel: str | None, source: str,
+                    author: str | None = None, origin: str | None = None,
+                    created_at: datetime | None = None) -> bool:
         """Record a notebook version of ``report``; False when it was known already."""
         return self._insert(NotebookVersionRow.__table__, {  # type: ignore[arg-type]
             "report": report, "sha256": sha256, "size": size, "kernel": kernel, "source": source,
-            "created_at": utcnow()}, ["report", "sha256"], update=False) == 1
+            "author": author, "origin": origin, "created_at": created_at or utcnow()},
+            ["report", "sha256"], update=False)
 
     def versions(self, report: str) -> list[dict[str, Any]]:
         with self._session() as s:

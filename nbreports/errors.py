@@ -6,14 +6,22 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
     NbreportsError
     ├── SpecError            a report spec or notebook is invalid (names file and field)
     ├── ParameterError       run parameters do not match the notebook's schema
+    │   └── ProfileError     the compute profile asked for is unknown or not allowed for the team
+    ├── ConfigError          the administrators' compute config (profiles, teams, images) is invalid
     ├── ReportNotFound       no such report in the notebooks folder
     ├── StoreError           reading or writing the store failed
-    │   └── UnsafePathError  a report name or path would escape the store
+    │   ├── UnsafePathError  a report name or path would escape the store
+    │   └── CorruptObjectError  a stored object fails its checksum or format (never served)
+    ├── CacheError           a query-cache entry cannot be keyed safely (unknown connection identity)
+    ├── VersionNotFound      no (or more than one) notebook version matches
+    ├── BackupError          a backup is missing, incomplete or cannot be restored
     ├── DatabaseError        the platform database could not be reached or migrated
     └── ExecutionError       the notebook ran and failed (output notebook is saved first)
         ├── CellExecutionError  a cell raised
         ├── KernelDiedError     the kernel process died
-        └── RunTimeoutError     a cell or the whole run took too long
+        │   └── OutOfMemoryError  killed for going over its pod's memory limit
+        ├── RunTimeoutError     a cell or the whole run took too long
+        └── ImageError          the pod's image could not be found or started
 """
 
 from __future__ import annotations
@@ -46,6 +54,14 @@ class ParameterError(NbreportsError):
         super().__init__(f"invalid parameters for report {report!r}: " + "; ".join(problems))
 
 
+class ProfileError(ParameterError):
+    """The compute profile asked for is unknown or not allowed for the report's team."""
+
+
+class ConfigError(NbreportsError):
+    """The compute config file (profiles, teams, images) is missing or invalid."""
+
+
 class ReportNotFound(NbreportsError):
     """No report of that name exists."""
 
@@ -56,6 +72,22 @@ class StoreError(NbreportsError):
 
 class UnsafePathError(StoreError):
     """A report name, run id or path would escape the store."""
+
+
+class CorruptObjectError(StoreError):
+    """A stored object fails its checksum or cannot be parsed: it is never served."""
+
+
+class CacheError(NbreportsError):
+    """A query-cache entry cannot be keyed safely, so nothing is cached or served."""
+
+
+class VersionNotFound(NbreportsError):
+    """No notebook version (or more than one) matches the given report and version prefix."""
+
+
+class BackupError(NbreportsError):
+    """A backup is missing, incomplete (no manifest) or cannot be restored."""
 
 
 class DatabaseError(NbreportsError):
@@ -81,3 +113,11 @@ class KernelDiedError(ExecutionError):
 
 class RunTimeoutError(ExecutionError):
     """A cell exceeded the cell timeout or the run exceeded the run timeout."""
+
+
+class OutOfMemoryError(KernelDiedError):
+    """The pod went over its memory limit and was killed."""
+
+
+class ImageError(ExecutionError):
+    """The pod's image could not be found or started, so the notebook never ran."""

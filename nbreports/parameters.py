@@ -14,7 +14,6 @@ from typing import Any
 
 import jsonschema
 import nbformat
-from papermill.translators import papermill_translators
 
 from nbreports.errors import ParameterError, SpecError
 from nbreports.spec import ParameterOverride
@@ -119,6 +118,8 @@ def infer_parameters(
     if index >= 0:
         kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
         language = nb.metadata.get("kernelspec", {}).get("language") or "python"
+        from papermill.translators import papermill_translators  # heavy: only when the cache misses
+
         translator = papermill_translators.find_translator(kernel, language)
         found = translator.inspect(nb.cells[index])
     names = {p.name for p in found}

@@ -18,21 +18,34 @@ from typing import Any
 import nbformat
 
 from nbreports import __version__
+from nbreports.cache import cache_key, find_fresh_run, input_versions
 from nbreports.catalog import Report
+from nbreports.compute import choose_compute
 from nbreports.db import PlatformDB
 from nbreports.engines import ExecutionJob, ExecutionResult, LogSink, get_engine
-from nbreports.errors import CellExecutionError, ExecutionError, KernelDiedError, RunTimeoutError, StoreError
+from nbreports.errors import (
+    CellExecutionError,
+    ExecutionError,
+    ImageError,
+    KernelDiedError,
+    OutOfMemoryError,
+    RunTimeoutError,
+    StoreError,
+)
 from nbreports.names import new_run_id
 from nbreports.parameters import resolve_parameters
+from nbreports.podplan import plan_pod
 from nbreports.publish import read_scraps, render_html, small_scraps
 from nbreports.settings import Settings
 from nbreports.store import Store, open_store
+from nbreports.versions import store_content
 
 logger = logging.getLogger(__name__)
 
 _ERRORS: dict[str | None, type[ExecutionError]] = {
     "cell_error": CellExecutionError, "kernel_died": KernelDiedError,
     "cell_timeout": RunTimeoutError, "run_timeout": RunTimeoutError,
+    "out_of_memory": OutOfMemoryError, "image_missing": ImageError,
 }
 
 
@@ -74,6 +87,11 @@ class RunPlan:
     hide_code: bool
     started_at: str
     input_uri: str
+    cache_key: str | None = None
+    cached_from: str | None = None  # a cache hit: the run whose outputs this run reuses
+    profile: str | None = None  # compute profile of a pod run (executor podman or kubernetes)
+    image: str | None = None  # kernel image of a pod run: tag or @digest
+    dag_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,23 +108,24 @@ def _now() -> datetime:
 def store_version(platform: Platform, report: Report, nb_bytes: bytes, source: str) -> str:
     """Keep this notebook content once, content-addressed; return its sha256."""
     sha = hashlib.sha256(nb_bytes).hexdigest()
-    key = Store.version_key(sha)
-    if not platform.store.exists(key):
-        platform.store.write_bytes(key, nb_bytes)
+    store_content(platform.store, sha, nb_bytes)
     platform.db.add_version(report.name, sha, len(nb_bytes), report.kernel, source)
     return sha
 
 
 def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_id: str | None = None,
             dag_id: str | None = None, dag_run_id: str | None = None, triggered_by: str | None = None,
-            source: str = "run") -> RunPlan:
+            source: str = "run", force: bool = False, cache_extra: dict[str, Any] | None = None,
+            profile: str | None = None) -> RunPlan:
     """Validate parameters, pin the notebook version and write the exact input of the run.
 
-    Nothing is written when the parameters are invalid.
+    Nothing is written when the parameters are invalid. When the spec enables caching and a
+    fresh identical run exists (and not ``force``), the plan reuses it instead of executing.
     """
     from papermill.parameterize import parameterize_notebook
 
     parameters = resolve_parameters(report.name, report.parameters, values)
+    pod_profile, image = choose_compute(report.name, report.spec, profile)  # refused before any write
     nb_bytes = report.notebook_path.read_bytes()  # read once: what is pinned is what runs
     sha = store_version(platform, report, nb_bytes, source)
     platform.db.upsert_report(report.name, report.spec.title, report.spec.owner, report.spec.team,
@@ -114,6 +133,25 @@ def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_i
     run_id = run_id or new_run_id()
     kernel = report.spec.kernel or report.kernel or platform.settings.default_kernel
     started = _now()
+    cache = report.spec.cache
+    key = cached_from = None
+    if cache.ttl:
+        inputs = input_versions(report.folder, cache.inputs, str(report.folder / "report.yaml"))
+        key = cache_key(sha, parameters, f"kernel:{kernel}" + (f" image:{image}" if image else ""), inputs, cache_extra)
+        if not force:
+            cached_from = find_fresh_run(platform.db, platform.store, report.name, key, cache.ttl)
+    common: dict[str, Any] = dict(report=report.name, run_id=run_id, title=report.spec.title, notebook_version=sha,
+                  parameters=parameters, kernel=kernel, executor=report.spec.executor,
+                  report_folder=str(report.folder), cell_timeout=report.spec.cell_timeout,
+                  run_timeout=report.spec.run_timeout, hide_code=report.spec.publish.hide_code,
+                  started_at=started.isoformat(), cache_key=key, profile=pod_profile, image=image, dag_id=dag_id)
+    row = dict(run_id=run_id, report=report.name, status="running", parameters=parameters, notebook_version=sha,
+               executor=report.spec.executor, kernel=kernel, dag_id=dag_id, dag_run_id=dag_run_id,
+               triggered_by=triggered_by, started_at=started, cache_key=key, profile=pod_profile, image=image)
+    if cached_from:
+        input_uri = platform.store.uri(Store.run_key(report.name, cached_from, "input.ipynb"))
+        platform.db.start_run(**row, input_uri=input_uri, cache_hit_of=cached_from)
+        return RunPlan(**common, input_uri=input_uri, cached_from=cached_from)
 
     nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
     nb.metadata.setdefault("papermill", {})
@@ -128,37 +166,34 @@ def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_i
     }
     input_uri = platform.store.write_bytes(Store.run_key(report.name, run_id, "input.ipynb"),
                                            nbformat.writes(nb).encode())
-    platform.db.start_run(
-        run_id=run_id, report=report.name, status="running", parameters=parameters, notebook_version=sha,
-        executor=report.spec.executor, kernel=kernel, dag_id=dag_id, dag_run_id=dag_run_id,
-        triggered_by=triggered_by, started_at=started, input_uri=input_uri,
-    )
-    return RunPlan(
-        report=report.name, run_id=run_id, title=report.spec.title, notebook_version=sha,
-        parameters=parameters, kernel=kernel, executor=report.spec.executor, report_folder=str(report.folder),
-        cell_timeout=report.spec.cell_timeout, run_timeout=report.spec.run_timeout,
-        hide_code=report.spec.publish.hide_code, started_at=started.isoformat(), input_uri=input_uri,
-    )
+    platform.db.start_run(**row, input_uri=input_uri)
+    return RunPlan(**common, input_uri=input_uri)
 
 
-def execute(platform: Platform, plan: RunPlan, log: LogSink) -> ExecutionResult:
+def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1) -> ExecutionResult:
     """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
 
     Never raises for a failing notebook: the result says how it failed, and the output notebook
     (or, if the kernel never started, the input) is stored either way.
     """
+    if plan.cached_from:
+        log(f"cache hit: {plan.report} run {plan.run_id} reuses the outputs of run {plan.cached_from}")
+        return ExecutionResult(status="success", extra={"cache_hit_of": plan.cached_from})
     store = platform.store
     with tempfile.TemporaryDirectory(prefix="nbr-run-") as tmp:
         input_path, output_path = Path(tmp) / "input.ipynb", Path(tmp) / "output.ipynb"
         store.download(Store.run_key(plan.report, plan.run_id, "input.ipynb"), input_path)
         job = ExecutionJob(input_path=input_path, output_path=output_path, kernel=plan.kernel,
                            cwd=Path(plan.report_folder), cell_timeout=plan.cell_timeout,
-                           run_timeout=plan.run_timeout, env=platform.kernel_env)
+                           run_timeout=plan.run_timeout, env={**platform.kernel_env, "NBREPORTS_REPORT": plan.report,
+                                                              "NBREPORTS_RUN_ID": plan.run_id},
+                           pod=plan_pod(platform, plan, try_number) if plan.profile else None)
         log(f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
             f"kernel {plan.kernel}, engine {plan.executor})")
         result = get_engine(plan.executor).execute(job, log)
         kept = output_path if output_path.is_file() else input_path
-        store.write_bytes(Store.run_key(plan.report, plan.run_id, "output.ipynb"), kept.read_bytes())
+        if job.pod is None or not store.exists(Store.run_key(plan.report, plan.run_id, "output.ipynb")):
+            store.write_bytes(Store.run_key(plan.report, plan.run_id, "output.ipynb"), kept.read_bytes())
     store.write_json(Store.run_key(plan.report, plan.run_id, "execution.json"), result.to_dict())
     log(f"execution {result.status} in {result.duration_s:.1f}s" + (f": {result.error}" if result.error else ""))
     return result
@@ -166,6 +201,8 @@ def execute(platform: Platform, plan: RunPlan, log: LogSink) -> ExecutionResult:
 
 def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:
     """The execution result the execute step left in the store (for a separate publish task)."""
+    if plan.cached_from:
+        return ExecutionResult(status="success", extra={"cache_hit_of": plan.cached_from})
     key = Store.run_key(plan.report, plan.run_id, "execution.json")
     try:
         return ExecutionResult(**platform.store.read_json(key))
@@ -176,6 +213,8 @@ def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:
 
 def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[str, Any]:
     """Render HTML, read scraps, write the run record, move ``latest`` on success, record the run."""
+    if plan.cached_from:
+        return _publish_cache_hit(platform, plan)
     store, key = platform.store, (lambda name: Store.run_key(plan.report, plan.run_id, name))
     ended = _now()
     output_uri: str | None = store.uri(key("output.ipynb"))
@@ -196,14 +235,48 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
         "output_uri": output_uri, "html_uri": html_uri, "run_uri": store.uri(key("")),
         "scraps": small_scraps(scraps, platform.settings.scraps_xcom_limit),
     }
+    metrics = _run_metrics(store, key)
+    if metrics:
+        record["metrics"] = metrics
+    pod = result.extra.get("pod") or {}
+    if pod:  # image digest, peak memory, exit code
+        record["pod"] = pod
+    record["peak_memory_bytes"] = pod.get("peak_memory_bytes") or result.extra.get("peak_memory_bytes")
     store.write_json(key("run.json"), record)
     if result.status == "success":
         store.write_json(Store.latest_key(plan.report), record)
     platform.db.finish_run(
         plan.run_id, status=result.status, ended_at=ended, duration_s=record["duration_s"],
         output_uri=output_uri, html_uri=html_uri, scraps=record["scraps"], error=result.error,
-        failed_cell=result.failed_cell,
+        failed_cell=result.failed_cell, metrics=metrics or None, image_digest=pod.get("image_digest"),
+        peak_memory_bytes=pod.get("peak_memory_bytes") or result.extra.get("peak_memory_bytes"),
     )
+    return record
+
+
+def _run_metrics(store: Store, key: Any) -> dict[str, Any]:
+    """Counters the kernel side left beside the run (e.g. the query cache's hits and misses)."""
+    try:
+        return {"query_cache": store.read_json(key("query_cache.json"))}
+    except (StoreError, ValueError):
+        return {}
+
+
+def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
+    """Record a cache hit: a run of its own whose outputs are those of the run it reuses."""
+    store = platform.store
+    source = store.read_json(Store.run_key(plan.report, plan.cached_from or "", "run.json"))
+    ended = _now()
+    record = {
+        **source, **plan.to_dict(), "status": "success", "ended_at": ended.isoformat(),
+        "duration_s": round((ended - datetime.fromisoformat(plan.started_at)).total_seconds(), 3),
+        "execution_s": 0.0, "cache_hit_of": plan.cached_from,
+        "run_uri": store.uri(Store.run_key(plan.report, plan.run_id, "")),
+    }
+    store.write_json(Store.run_key(plan.report, plan.run_id, "run.json"), record)
+    store.write_json(Store.latest_key(plan.report), record)
+    platform.db.finish_run(plan.run_id, status="success", ended_at=ended, duration_s=record["duration_s"],
+                           output_uri=record["output_uri"], html_uri=record["html_uri"], scraps=record["scraps"])
     return record
 
 

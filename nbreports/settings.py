@@ -50,6 +50,15 @@ class Settings(BaseSettings):
         default=48_000, description="Largest JSON size in bytes of the scraps pushed to XCom."
     )
 
+    query_cache_ttl_days: int = Field(
+        default=7, gt=0,
+        description="Days a query-cache entry (nbreports.querycache) is served; older entries are recomputed, "
+        "and swept (local store) or deleted by a bucket lifecycle rule (S3).",
+    )
+    backup_keep_days: int = Field(
+        default=14, gt=0, description="Days of daily backups (backups/<date>/ in the store) kept by the backup DAG.",
+    )
+
     @field_validator("store_options", mode="before")
     @classmethod
     def _parse_json(cls, value: Any) -> Any:

@@ -13,10 +13,18 @@ from typing import Any
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 from nbreports.catalog import Report, load_reports
-from nbreports.errors import SpecError
+from nbreports.compute import POD_EXECUTORS, config_path, load_compute_config
+from nbreports.errors import ConfigError, SpecError
 from nbreports.parameters import Parameter
 from nbreports.settings import Settings
-from operators.report import ExecuteReportOperator, PrepareReportOperator, PublishReportOperator, report_asset
+from operators.report import (
+    FORCE_PARAM,
+    PROFILE_PARAM,
+    ExecuteReportOperator,
+    PrepareReportOperator,
+    PublishReportOperator,
+    report_asset,
+)
 
 START_DATE = datetime(2024, 1, 1)
 
@@ -34,6 +42,30 @@ def to_param(p: Parameter) -> Param:
     if p.type == "array" and "items" not in schema:
         schema["items"] = {"type": "string"}
     return Param(default, description=description, **schema)
+
+
+def _params(report: Report) -> dict[str, Param]:
+    params = {p.name: to_param(p) for p in report.parameters}
+    if report.spec.cache.ttl:
+        params[FORCE_PARAM] = Param(False, type="boolean", title="Force a new run",
+                                    description="Run the notebook even if a fresh cached run has the same inputs")
+    if report.spec.executor in POD_EXECUTORS and PROFILE_PARAM not in params:
+        params.update(_profile_param(report))
+    return params
+
+
+def _profile_param(report: Report) -> dict[str, Param]:
+    """A dropdown of the compute profiles the report's team may use (none if the config is broken:
+    prepare then refuses the run with the config's error)."""
+    try:
+        config = load_compute_config(config_path(report.folder.parent))
+        allowed = config.allowed_profiles(report.spec.team)
+    except ConfigError:
+        return {}
+    default = report.spec.profile if report.spec.profile in allowed else config.team(report.spec.team).default
+    return {PROFILE_PARAM: Param(default, type="string", enum=allowed, title="Compute profile",
+                                 description="CPU, memory or GPU of the pod: "
+                                 + "; ".join(f"{n}: {config.profiles[n].description}" for n in allowed))}
 
 
 def _schedule(report: Report) -> Any:
@@ -57,14 +89,19 @@ def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
         start_date=START_DATE,
         catchup=spec.catchup,
         tags=sorted({"nbreports", f"team:{spec.team}", *spec.tags}),
-        params={p.name: to_param(p) for p in report.parameters},
+        params=_params(report),
         default_args={"owner": spec.owner},
         dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
         render_template_as_native_obj=True,
     ) as dag:
         common: dict[str, Any] = {"report": report.name, "notebooks_dir": folder}
         prepare = PrepareReportOperator(task_id="prepare", **common)
-        execute = ExecuteReportOperator(
+        execute_cls: type[Any] = ExecuteReportOperator
+        if spec.executor == "kubernetes":  # imported only when used: the provider is slow to import
+            from operators.kubernetes import KubernetesReportOperator
+
+            execute_cls = KubernetesReportOperator
+        execute = execute_cls(
             task_id="execute", plan=prepare.output, retries=spec.retries,
             retry_delay=timedelta(seconds=spec.retry_delay),
             execution_timeout=timedelta(seconds=spec.run_timeout + 120), **common,

@@ -18,6 +18,17 @@ from nbreports.errors import ExecutionError, ParameterError
 from nbreports.runner import RunPlan, execute, load_execution, prepare, publish, raise_for_result, run_report
 from operators.hooks import NbreportsHook
 
+FORCE_PARAM = "force"  # trigger parameter that bypasses the run cache
+PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile of a pod run
+
+
+def _upstream_events(context: Context) -> dict[str, Any] | None:
+    """The Asset events that triggered this run: part of the cache key of a downstream report."""
+    events = context.get("triggering_asset_events") or {}
+    found = {str(getattr(asset, "name", asset)): sorted(f"{e.source_dag_id}/{e.source_run_id}/{e.timestamp}"
+                                                        for e in evs) for asset, evs in events.items()}
+    return {"assets": found} if found else None
+
 
 def report_asset(report: str) -> Asset:
     """The Airflow Asset updated by each successful run of ``report``."""
@@ -44,7 +55,8 @@ class _ReportOperator(BaseOperator):
     def _airflow_ids(self, context: Context) -> dict[str, Any]:
         dag_run = context["dag_run"]
         return {"dag_id": dag_run.dag_id, "dag_run_id": dag_run.run_id,
-                "triggered_by": str(getattr(dag_run, "triggering_user_name", None) or dag_run.run_type)}
+                "triggered_by": str(getattr(dag_run, "triggering_user_name", None)
+                                    or getattr(dag_run.run_type, "value", dag_run.run_type))}
 
 
 class PrepareReportOperator(_ReportOperator):
@@ -68,12 +80,20 @@ class PrepareReportOperator(_ReportOperator):
             names = {p.name for p in report.parameters}
             conf = context["dag_run"].conf or {}
             values = {k: v for k, v in context["params"].items() if k in names}
-            values.update({k: v for k, v in conf.items() if k not in names})
+            values.update({k: v for k, v in conf.items() if k not in names and k not in (FORCE_PARAM, PROFILE_PARAM)})
+        force = bool(context["params"].get(FORCE_PARAM, False))
+        names = {p.name for p in report.parameters}
+        profile = None if PROFILE_PARAM in names else (
+            (context["dag_run"].conf or {}).get(PROFILE_PARAM) or context["params"].get(PROFILE_PARAM))
         try:
-            plan = prepare(self.hook.platform, report, values, source="airflow", **self._airflow_ids(context))
+            plan = prepare(self.hook.platform, report, values, source="airflow", force=force,
+                           cache_extra=_upstream_events(context), profile=profile, **self._airflow_ids(context))
         except ParameterError as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log.info("prepared run %s of %s with parameters %s", plan.run_id, plan.report, plan.parameters)
+        if plan.cached_from:
+            self.log.info("cache hit: reusing the outputs of run %s (trigger with force=true to re-run)",
+                          plan.cached_from)
         return plan.to_dict()
 
 
@@ -91,7 +111,7 @@ class ExecuteReportOperator(_ReportOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         plan = RunPlan.from_dict(self.plan)
-        result = execute(self.hook.platform, plan, self.log.info)
+        result = execute(self.hook.platform, plan, self.log.info, try_number=context["ti"].try_number)
         if result.status != "success":
             raise ExecutionError(f"report {plan.report} run {plan.run_id} failed: {result.error}",
                                  cell_index=result.failed_cell)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
 from nbreports.engines.local import LocalEngine
+from nbreports.engines.podman import KubernetesEngine, PodmanEngine
 
 _ENGINES: dict[str, type[Engine]] = {}
 
@@ -24,5 +25,7 @@ def get_engine(name: str) -> Engine:
 
 
 register_engine("local", LocalEngine)
+register_engine("podman", PodmanEngine)
+register_engine("kubernetes", KubernetesEngine)
 
 __all__ = ["Engine", "ExecutionJob", "ExecutionResult", "LogSink", "get_engine", "register_engine"]

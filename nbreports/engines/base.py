@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nbreports.pods import PodRequest
 
 LogSink = Callable[[str], None]
 
@@ -19,6 +22,7 @@ class ExecutionJob:
     cell_timeout: int
     run_timeout: int
     env: dict[str, str] = field(default_factory=dict)
+    pod: PodRequest | None = None  # pod engines: the pod to run (it reads and writes the store itself)
 
 
 @dataclass

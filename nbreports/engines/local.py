@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from nbreports.engines.base import ExecutionJob, ExecutionResult, LogSink
+from nbreports.engines.tree_memory import PeakMemory
 
 _GRACE_S = 15  # after SIGTERM, time for papermill to save the output notebook
 
@@ -36,21 +37,24 @@ class LocalEngine:
             }))
             env = {**os.environ, **job.env, "PYTHONUNBUFFERED": "1"}
             proc = subprocess.Popen(
-                [sys.executable, "-m", "nbreports.engines.papermill_child", str(job_file)],
+                # -P: the cwd is not put on sys.path, so a folder named nbreports/ there cannot shadow us
+                [sys.executable, "-P", "-m", "nbreports.engines.papermill_child", str(job_file)],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
                 start_new_session=True,  # its own process group, so a timeout kills the kernel too
             )
             reader = threading.Thread(target=_pump, args=(proc, log), daemon=True)
             reader.start()
             timed_out = False
-            try:
-                proc.wait(timeout=job.run_timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                log(f"run timeout of {job.run_timeout}s reached: stopping the notebook")
-                _stop(proc)
+            with PeakMemory(proc.pid) as memory:
+                try:
+                    proc.wait(timeout=job.run_timeout)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    log(f"run timeout of {job.run_timeout}s reached: stopping the notebook")
+                    _stop(proc)
             reader.join(timeout=5)
             result = _read_result(result_file, proc.returncode)
+            result.extra["peak_memory_bytes"] = memory.peak_bytes or None
         result.duration_s = round(time.monotonic() - start, 3)
         if timed_out:
             where = f" in cell {result.failed_cell}" if result.failed_cell is not None else ""

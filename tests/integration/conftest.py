@@ -50,3 +50,17 @@ def airflow_env(airflow_home: dict[str, str], tmp_path: Path, pg_platform_url: s
     for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID"):
         env.pop(name, None)
     return env
+
+
+# Real Airflow servers (api-server, scheduler, dag-processor, triggerer) for e2e and UI tests.
+from tests.integration.servers import AirflowServers, airflow_servers  # noqa: E402, F401
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Attach the servers' log tails to the report of a failing test that used them."""
+    outcome = yield
+    report = outcome.get_result()
+    servers = getattr(item, "funcargs", {}).get("airflow_servers")
+    if report.failed and isinstance(servers, AirflowServers):
+        report.sections.append(("airflow servers", servers.log_tails()))

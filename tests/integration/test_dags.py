@@ -74,10 +74,22 @@ def test_sales_summary_then_digest_through_its_asset(store_env, pg_platform_url)
     assert row["status"] == "success" and row["dag_id"] == "sales_summary"
     assert row["dag_run_id"] == summary["run_id"] and row["parameters"]["region"] == "US"
     assert "Executing Cell" in summary["log"]  # cell progress streamed into the task log
+    assert "testing-secret" not in summary["log"]  # the store's credentials never reach the logs
+    assert "testing-secret" not in json.dumps(store.read_json(Store.run_key("sales_summary", plan["run_id"],
+                                                                            "output.ipynb")))
+
+    again = run_dag(env, "sales_summary", {"region": "US", "start_date": "2024-04-01", "end_date": "2024-06-30"})
+    assert again["state"] == "success"
+    assert again["xcom"]["publish"] == scraps  # served from the cache ...
+    hit = again["xcom"]["prepare"]
+    assert hit["cached_from"] == plan["run_id"]
+    assert "cache hit" in again["log"] and "Executing Cell" not in again["log"]
+    [hit_event] = again["asset_events"]  # ... and the Asset event still fires
+    assert hit_event["extra"]["run_id"] == hit["run_id"]
 
     digest = run_dag(env, "sales_digest")
     assert digest["state"] == "success", digest["log"][-3000:]
-    assert digest["xcom"]["publish"]["source_run"] == plan["run_id"]
+    assert digest["xcom"]["publish"]["source_run"] == hit["run_id"]
     assert digest["xcom"]["publish"]["total_revenue"] == scraps["total_revenue"]
 
 

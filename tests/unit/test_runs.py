@@ -39,6 +39,7 @@ def test_successful_run_is_versioned_published_and_recorded(platform, notebooks)
     [row] = platform.db.history("echo")
     assert row["status"] == "success" and row["parameters"] == {"n": 7, "label": "a"}
     assert row["duration_s"] > 0 and row["html_uri"] == record["html_uri"]
+    assert row["peak_memory_bytes"] > 10_000_000  # the papermill process and its kernel, sampled
     assert platform.db.versions("echo")[0]["sha256"] == rep.notebook_sha
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of nbreports against its peers (``make bench``); see ``bench/run.py``."""

@@ -1,0 +1,105 @@
+"""``make bench``: every benchmark, one table each, JSON under ``.bench/``, a verdict per goal.
+
+    .venv/bin/python -m bench                 # full mode (>= 5 counted runs, all sizes)
+    .venv/bin/python -m bench --quick         # smoke mode: 1 warm-up, 2 counted runs, smallest sizes
+    .venv/bin/python -m bench --only parse,publish --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import workspace
+from bench.harness import RESULTS_DIR, BenchResult, Mode, loadavg, progress, write_results
+from bench.workspace import Workspace
+
+
+def _per_run(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+    from bench import per_run
+
+    return per_run.run(ws, mode, with_dags=not args.no_airflow)
+
+
+def _parse(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+    from bench import dag_parsing
+
+    return dag_parsing.run(ws, mode)
+
+
+def _concurrency(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+    from bench import concurrency
+
+    return concurrency.run(ws, mode)
+
+
+def _latency(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+    from bench import start_latency
+
+    return start_latency.run(ws, mode, with_scheduler=args.scheduler and not args.no_airflow)
+
+
+def _publish(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+    from bench import publish
+
+    return publish.run(ws, mode)
+
+
+BENCHMARKS: dict[str, Callable[[Workspace, Mode, argparse.Namespace], BenchResult]] = {
+    "per_run": _per_run, "parse": _parse, "concurrency": _concurrency, "latency": _latency, "publish": _publish,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 warm-up, 2 counted runs, smallest sizes")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--no-airflow", action="store_true", help="skip the dag.test() and scheduler parts")
+    parser.add_argument("--scheduler", action=argparse.BooleanOptionalAction, default=None,
+                        help="start latency through real Airflow servers (default: on in full mode)")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
+    args = parser.parse_args(argv)
+    mode = Mode(quick=args.quick)
+    if args.scheduler is None:
+        args.scheduler = not mode.quick
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
+    unknown = set(names) - BENCHMARKS.keys()
+    if unknown:
+        parser.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {', '.join(BENCHMARKS)}")
+
+    started, load_before = time.time(), loadavg()
+    ws = workspace.create()
+    progress(f"mode {'quick' if mode.quick else 'full'}, workspace {ws.root}, load average {load_before}")
+    results: list[BenchResult] = []
+    failed = False
+    try:
+        for name in names:
+            t0 = time.monotonic()
+            try:
+                result = BENCHMARKS[name](ws, mode, args)
+            except Exception as exc:  # one broken benchmark does not hide the others' figures
+                failed = True
+                progress(f"{name}: FAILED: {type(exc).__name__}: {exc}")
+                result = BenchResult(name, name, {"error": f"{type(exc).__name__}: {exc}"})
+            result.duration_s = time.monotonic() - t0
+            results.append(result)
+            for text in result.tables:
+                print("\n" + text, flush=True)
+            for goal in result.goals:
+                print(goal.line(), flush=True)
+            path = write_results(results, mode, started, load_before, args.out)
+    finally:
+        if not args.keep:
+            ws.cleanup()
+    print(f"\nload average before {load_before}, after {loadavg()}; "
+          f"{time.time() - started:.0f} s in all; results: {path}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Compute profiles, team environments and kernel images, from the administrators' config file.
+
+One file (``config/profiles.yaml`` by default, ``NBREPORTS_PROFILES_FILE`` to move it) says
+which profiles exist and which each team may use, so a report can only ask for what its team
+is allowed: anything else is refused before a pod starts.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from nbreports.errors import ConfigError, ProfileError
+from nbreports.settings import Settings
+from nbreports.spec import ReportSpec
+
+_DEFAULT_FILE = Path("config") / "profiles.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Profile(_Strict):
+    name: str = ""
+    description: str = ""
+    requests: dict[str, str] = Field(default_factory=dict, description="Kubernetes resource requests.")
+    limits: dict[str, str] = Field(default_factory=dict, description="Kubernetes resource limits.")
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Team(_Strict):
+    environment: str = Field(description="Kernel image (images/teams/<environment>) the team's reports run on.")
+    profiles: list[str] = Field(min_length=1, description="Profiles the team may use.")
+    default_profile: str | None = None
+
+    @property
+    def default(self) -> str:
+        return self.default_profile or self.profiles[0]
+
+
+class Images(_Strict):
+    repository: str = "localhost/nbreports-kernel"
+    default_channel: str = "ga"
+
+
+class ComputeConfig(_Strict):
+    images: Images = Field(default_factory=Images)
+    namespace: str | None = None
+    store_secret: str = Field(default="nbreports-store", description="Secret with the store credentials.")
+    profiles: dict[str, Profile]
+    teams: dict[str, Team]
+
+    @model_validator(mode="after")
+    def _known_profiles(self) -> ComputeConfig:
+        for team_name, team in self.teams.items():
+            unknown = [p for p in [*team.profiles, team.default] if p not in self.profiles]
+            if unknown:
+                raise ValueError(f"team {team_name!r} names unknown profiles {unknown}")
+            if team.default not in team.profiles:
+                raise ValueError(f"team {team_name!r}: default_profile must be one of its profiles")
+        return self
+
+    def team(self, name: str) -> Team:
+        """The team's entry; a team the file does not name gets the ``default`` entry."""
+        team = self.teams.get(name) or self.teams.get("default")
+        if team is None:
+            raise ConfigError(f"team {name!r} is not in the compute config and there is no 'default' team")
+        return team
+
+    def allowed_profiles(self, team: str) -> list[str]:
+        return list(self.team(team).profiles)
+
+    def profile_for(self, report: str, spec: ReportSpec, requested: str | None = None) -> Profile:
+        """The profile a run gets: the one asked for, else the spec's, else the team's default."""
+        team = self.team(spec.team)
+        name = requested or spec.profile or team.default
+        if name not in team.profiles:
+            known = "unknown" if name not in self.profiles else f"not allowed for team {spec.team!r}"
+            raise ProfileError(report, [f"compute profile {name!r} is {known}; "
+                                        f"choose one of {', '.join(team.profiles)}"])
+        return self.profiles[name].model_copy(update={"name": name})
+
+    def image_for(self, spec: ReportSpec) -> str:
+        """The image reference: pinned digest if the spec has one, else the channel's tag."""
+        base = f"{self.images.repository}/{self.team(spec.team).environment}"
+        if spec.image.digest:
+            return f"{base}@{spec.image.digest}"
+        return f"{base}:{spec.image.channel or self.images.default_channel}"
+
+
+def config_path(notebooks_dir: Path | None = None) -> Path:
+    """``NBREPORTS_PROFILES_FILE``, else ``config/profiles.yaml`` beside the notebooks folder."""
+    if env := os.environ.get("NBREPORTS_PROFILES_FILE"):
+        return Path(env)
+    return (notebooks_dir or Settings().notebooks_dir).absolute().parent / _DEFAULT_FILE
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int) -> ComputeConfig:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return ComputeConfig.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the compute config {path}: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg'].removeprefix('Value error, ')}") from exc
+
+
+def load_compute_config(path: Path | None = None) -> ComputeConfig:
+    """The compute config, re-read only when the file changes."""
+    path = (path or config_path()).absolute()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ConfigError(f"no compute config at {path} (set NBREPORTS_PROFILES_FILE)") from exc
+    return _load(str(path), mtime)
+
+
+POD_EXECUTORS = ("podman", "kubernetes")
+
+
+def choose_compute(report: str, spec: ReportSpec, requested: str | None = None,
+                   config: ComputeConfig | None = None) -> tuple[str | None, str | None]:
+    """(profile name, image) of a run; ``(None, None)`` when the report runs in the worker.
+
+    Raises ``ProfileError`` for a profile the team may not use, before anything is written.
+    """
+    if spec.executor not in POD_EXECUTORS:
+        return None, None
+    config = config or load_compute_config()
+    return config.profile_for(report, spec, requested).name, config.image_for(spec)

@@ -1,0 +1,160 @@
+"""The Pod manifest of one report run: one pure function shared by the podman and kubernetes engines.
+
+The pod runs plain papermill from the team's image: it reads the pinned input notebook from the
+store and writes the output notebook back to it. Versioning, caching and publishing stay outside
+the pod. Store credentials only ever arrive through a Secret reference, never as plain values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbreports.compute import Profile
+from nbreports.store import Store
+
+STORE_MOUNT = "/nbreports/store"  # a local store's folder, as the pod sees it
+REPORT_MOUNT = "/nbreports/report"  # the report folder (its data files), read-only
+CONTAINER = "papermill"
+LABEL_PREFIX = "nbreports.io"
+DEADLINE_GRACE_S = 60  # the cluster's hard stop comes this long after the run timeout
+_SAFE_OPTIONS = ("endpoint_url", "region_name")  # store options that are not secrets
+
+
+@dataclass(frozen=True)
+class PodRequest:
+    """Everything the manifest depends on, as plain data."""
+
+    report: str
+    run_id: str
+    kernel: str
+    image: str
+    profile: Profile
+    store_url: str  # the store's URL prefix: file:///host/folder or s3://bucket/prefix
+    cell_timeout: int
+    run_timeout: int
+    environment: str = "default"  # the team environment (image) the pod runs
+    store_options: dict[str, Any] = field(default_factory=dict)  # endpoint_url, region_name only
+    store_secret: str | None = None  # Secret whose keys become the container's environment
+    report_folder: str | None = None  # host folder mounted as the working directory
+    dag_id: str | None = None
+    try_number: int = 1
+    host_network: bool = False
+    namespace: str | None = None
+
+    @property
+    def local_store_root(self) -> str | None:
+        return self.store_url.removeprefix("file://") if self.store_url.startswith("file://") else None
+
+
+def label_value(text: str) -> str:
+    """A valid Kubernetes label value (63 chars of [A-Za-z0-9._-], alphanumeric at both ends)."""
+    value = re.sub(r"[^A-Za-z0-9._-]", "-", text).strip("-_.")
+    return value[:63].rstrip("-_.")
+
+
+def pod_name(report: str, run_id: str, try_number: int = 1) -> str:
+    """A DNS-1123 name unique per run and try, short enough to be a hostname."""
+    digest = hashlib.sha256(f"{report}/{run_id}".encode()).hexdigest()[:8]
+    stem = re.sub(r"[^a-z0-9-]", "-", f"nbr-{report}-{run_id}".lower())[:48].strip("-")
+    return f"{stem}-{digest}-t{try_number}"
+
+
+def run_labels(request: PodRequest) -> dict[str, str]:
+    """The labels a retry uses to find (and re-attach to) the pod of its run."""
+    labels = {
+        "app.kubernetes.io/managed-by": "nbreports",
+        f"{LABEL_PREFIX}/report": label_value(request.report),
+        f"{LABEL_PREFIX}/run-id": label_value(request.run_id),
+        f"{LABEL_PREFIX}/try-number": str(request.try_number),
+        f"{LABEL_PREFIX}/environment": label_value(request.environment),
+        f"{LABEL_PREFIX}/profile": label_value(request.profile.name),
+    }
+    if request.dag_id:
+        labels[f"{LABEL_PREFIX}/dag-id"] = label_value(request.dag_id)
+    return labels
+
+
+def notebook_paths(request: PodRequest) -> tuple[str, str]:
+    """Input and output notebook as papermill in the pod opens them."""
+    base = STORE_MOUNT if request.local_store_root else request.store_url.rstrip("/")
+    run = Store.run_key(request.report, request.run_id)
+    return f"{base}/{run}/input.ipynb", f"{base}/{run}/output.ipynb"
+
+
+def _env(request: PodRequest) -> list[dict[str, Any]]:
+    store_url = STORE_MOUNT if request.local_store_root else request.store_url
+    env = {"NBREPORTS_STORE_URL": store_url, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg",
+           "MPLCONFIGDIR": "/tmp/matplotlib", "NBREPORTS_HOME": "/tmp/nbreports"}
+    options = {k: v for k, v in request.store_options.items() if k in _SAFE_OPTIONS}
+    if options:
+        env["NBREPORTS_STORE_OPTIONS"] = json.dumps(options, sort_keys=True)
+    if "endpoint_url" in options:  # papermill's own S3 client (boto3) reads this one
+        env["AWS_ENDPOINT_URL_S3"] = str(options["endpoint_url"])
+    if "region_name" in options:
+        env["AWS_DEFAULT_REGION"] = str(options["region_name"])
+    return [{"name": k, "value": v} for k, v in env.items()]
+
+
+def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """hostPath volumes: a local store read-only except this run's folder, and the report folder."""
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    if root := request.local_store_root:
+        run = Store.run_key(request.report, request.run_id)
+        volumes += [{"name": "store", "hostPath": {"path": root, "type": "Directory"}},
+                    {"name": "run", "hostPath": {"path": f"{root}/{run}", "type": "Directory"}}]
+        mounts += [{"name": "store", "mountPath": STORE_MOUNT, "readOnly": True},
+                   {"name": "run", "mountPath": f"{STORE_MOUNT}/{run}"}]
+    if request.report_folder:
+        volumes.append({"name": "report", "hostPath": {"path": request.report_folder, "type": "Directory"}})
+        mounts.append({"name": "report", "mountPath": REPORT_MOUNT, "readOnly": True})
+    return volumes, mounts
+
+
+def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
+    """The Kubernetes Pod (a plain dict, as ``kubectl apply`` or ``podman kube play`` reads it)."""
+    input_nb, output_nb = notebook_paths(request)
+    workdir = REPORT_MOUNT if request.report_folder else "/tmp"
+    volumes, mounts = _volumes(request)
+    profile = request.profile
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": request.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["papermill"],
+        "args": [input_nb, output_nb, "--kernel", request.kernel, "--cwd", workdir,
+                 "--execution-timeout", str(request.cell_timeout), "--log-output", "--no-progress-bar",
+                 "--request-save-on-cell-execute"],
+        "workingDir": workdir,
+        "env": _env(request),
+        "resources": {k: dict(v) for k, v in (("requests", profile.requests), ("limits", profile.limits)) if v},
+    }
+    if request.store_secret and not request.local_store_root:  # a mounted folder needs no credentials
+        container["envFrom"] = [{"secretRef": {"name": request.store_secret}}]
+    if mounts:
+        container["volumeMounts"] = mounts
+    spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": request.run_timeout + DEADLINE_GRACE_S,
+        "containers": [container],
+    }
+    if volumes:
+        spec["volumes"] = volumes
+    if request.host_network:
+        spec["hostNetwork"] = True
+    if profile.node_selector:
+        spec["nodeSelector"] = dict(profile.node_selector)
+    if profile.tolerations:
+        spec["tolerations"] = [dict(t) for t in profile.tolerations]
+    metadata: dict[str, Any] = {
+        "name": pod_name(request.report, request.run_id, request.try_number),
+        "labels": run_labels(request),
+        "annotations": {f"{LABEL_PREFIX}/run-id": request.run_id, f"{LABEL_PREFIX}/image": request.image},
+    }
+    if request.namespace:
+        metadata["namespace"] = request.namespace
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}

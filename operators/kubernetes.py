@@ -1,0 +1,118 @@
+"""The ``kubernetes`` execute step: the run's Pod manifest, started by the provider's KubernetesPodOperator.
+
+The pod is exactly ``nbreports.pods.build_pod_manifest`` (the one ``podman`` plays and the tests
+validate); the operator adds its own task labels, so a retry re-attaches to a pod still running.
+It defers while the pod runs, streams papermill's log into the task log, deletes the pod when
+done, and leaves ``execution.json`` in the store so the publish task can tell how the run ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import ApiClient
+from kubernetes.client import models as k8s
+
+from nbreports.engines.base import ExecutionResult
+from nbreports.engines.pod_result import classify
+from nbreports.errors import StoreError
+from nbreports.podplan import plan_pod
+from nbreports.pods import CONTAINER, build_pod_manifest
+from nbreports.runner import RunPlan
+from nbreports.store import Store
+from operators.hooks import NbreportsHook
+
+_IMAGE_PROBLEMS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
+
+
+class _Response:
+    """What ``ApiClient.deserialize`` reads: a body with ``.data``."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = json.dumps(data)
+
+
+def manifest_to_pod(manifest: dict[str, Any]) -> k8s.V1Pod:
+    """The manifest as the client's ``V1Pod`` model."""
+    pod: k8s.V1Pod = ApiClient().deserialize(_Response(manifest), "V1Pod")
+    return pod
+
+
+def pod_to_manifest(pod: k8s.V1Pod) -> dict[str, Any]:
+    """A ``V1Pod`` back to the plain JSON the API server receives."""
+    data: dict[str, Any] = ApiClient().sanitize_for_serialization(pod)
+    return data
+
+
+class KubernetesReportOperator(KubernetesPodOperator):
+    """Run the prepared notebook in a pod on the cluster (``executor: kubernetes``)."""
+
+    template_fields: Sequence[str] = (*KubernetesPodOperator.template_fields, "plan")
+
+    def __init__(self, *, report: str, plan: Any, db_conn_id: str = "nbreports_db",
+                 notebooks_dir: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("deferrable", True)
+        kwargs.setdefault("get_logs", True)
+        kwargs.setdefault("on_finish_action", "delete_pod")
+        kwargs.setdefault("reattach_on_restart", True)
+        super().__init__(base_container_name=CONTAINER, random_name_suffix=False, do_xcom_push=False, **kwargs)
+        self.report = report
+        self.plan = plan
+        self.db_conn_id = db_conn_id
+        self.notebooks_dir = notebooks_dir
+
+    @property
+    def nbreports(self) -> NbreportsHook:
+        return NbreportsHook(self.db_conn_id)
+
+    def report_manifest(self, try_number: int = 1) -> dict[str, Any]:
+        """The validated manifest of this run's pod."""
+        plan = RunPlan.from_dict(self.plan)
+        return build_pod_manifest(plan_pod(self.nbreports.platform, plan, try_number))
+
+    def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
+        try_number = int(context["ti"].try_number) if context else 1
+        self.full_pod_spec = manifest_to_pod(self.report_manifest(try_number))
+        return super().build_pod_request_obj(context, dry_run=dry_run)
+
+    def cleanup(self, pod: k8s.V1Pod, remote_pod: k8s.V1Pod, *args: Any, **kwargs: Any) -> None:
+        if remote_pod is not None:
+            self.record_result(remote_pod)
+        super().cleanup(pod, remote_pod, *args, **kwargs)
+
+    def record_result(self, remote_pod: k8s.V1Pod) -> dict[str, Any]:
+        """Tell how the pod ended (OOM kill, deadline, failed cell) and leave it for publish."""
+        plan = RunPlan.from_dict(self.plan)
+        store = self.nbreports.platform.store
+
+        def key(name: str) -> str:
+            return Store.run_key(plan.report, plan.run_id, name)
+
+        try:
+            nb = json.loads(store.read_bytes(key("output.ipynb")))
+        except (StoreError, ValueError):
+            nb = None
+            store.write_bytes(key("output.ipynb"), store.read_bytes(key("input.ipynb")))  # keep what was run
+        status = remote_pod.status
+        terminated = next((s.state.terminated for s in (status.container_statuses or [])
+                           if s.name == CONTAINER and s.state and s.state.terminated), None)
+        request = plan_pod(self.nbreports.platform, plan)
+        waiting = {s.state.waiting.reason for s in (status.container_statuses or [])
+                   if s.name == CONTAINER and s.state and s.state.waiting}
+        result = ExecutionResult(status="failed", error_type="image_missing",
+                                 error=f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})"
+                                 ) if waiting & _IMAGE_PROBLEMS else classify(
+            exit_code=terminated.exit_code if terminated else None, nb=nb,
+            log_tail=(terminated.message or "") if terminated else (status.message or ""),
+            oom_killed=bool(terminated and terminated.reason == "OOMKilled"),
+            timed_out=status.reason == "DeadlineExceeded", run_timeout=plan.run_timeout,
+            cell_timeout=plan.cell_timeout, memory_limit=request.profile.limits.get("memory"),
+            profile=request.profile.name)
+        image_id = next((s.image_id for s in (status.container_statuses or []) if s.name == CONTAINER), None)
+        result.extra["pod"] = {"name": remote_pod.metadata.name, "image": plan.image, "image_digest": image_id,
+                               "profile": plan.profile, "exit_code": terminated.exit_code if terminated else None}
+        store.write_json(key("execution.json"), result.to_dict())
+        return result.to_dict()

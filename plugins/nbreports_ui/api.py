@@ -1,0 +1,209 @@
+"""The JSON API under ``/nbreports/api``: everything the pages show, paginated and filtered.
+
+Each route that touches a report has the report in its path and depends on ``ViewReport``, so
+per-report permissions will filter every answer without changing a route.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field
+
+from nbreports import compare, queries
+from nbreports.errors import NbreportsError, StoreError
+from nbreports.names import SHA256
+from nbreports.parameters import parameters_from_dicts
+from nbreports.store import Store
+from nbreports_ui.access import AnyUser, RunId, ViewReport, allowed_reports
+from nbreports_ui.services import disk_reports, platform
+
+router = APIRouter(prefix="/api", tags=["nbreports"])
+
+
+class ReportList(BaseModel):
+    reports: list[dict[str, Any]]
+    total: int
+
+
+class HistoryPage(BaseModel):
+    report: str
+    items: list[dict[str, Any]] = Field(description="Runs, newest first")
+    total: int = Field(description="Runs matching the filters, counted up to 10,000")
+    total_exact: bool = Field(description="False when more runs match than were counted")
+    limit: int
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page; null at the end")
+
+
+def _not_found(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, what)
+
+
+def airflow_links(run: dict[str, Any]) -> dict[str, str]:
+    """Paths in Airflow's own UI (relative to its base URL) for a run made by a DAG run."""
+    dag_id, dag_run = run.get("dag_id"), run.get("dag_run_id")
+    if not dag_id or not dag_run:
+        return {}
+    base = f"/dags/{quote(dag_id, safe='')}/runs/{quote(dag_run, safe='')}"
+    return {"dag_run": base, **{f"log_{task}": f"{base}/tasks/{task}" for task in ("prepare", "execute", "publish")}}
+
+
+def _read_json(key: str) -> Any:
+    try:
+        return platform().store.read_json(key)
+    except (StoreError, ValueError):
+        return None
+
+
+def _run_or_404(report: str, run_id: str) -> dict[str, Any]:
+    run = queries.get_run(platform().db, report, run_id)
+    if run is None:
+        raise _not_found(f"report {report!r} has no run {run_id!r}")
+    return run
+
+
+def artifacts_of(run: dict[str, Any]) -> str:
+    """The run whose folder holds this run's outputs: a cache hit reuses an earlier run's."""
+    return str(run.get("cache_hit_of") or run["run_id"])
+
+
+def run_detail(run: dict[str, Any]) -> dict[str, Any]:
+    """The run record with what the store adds: full scraps, the execution result, links."""
+    record = _read_json(Store.run_key(run["report"], run["run_id"], "run.json")) or {}
+    key = lambda name: Store.run_key(run["report"], artifacts_of(run), name)  # noqa: E731
+    execution = _read_json(key("execution.json")) or {}
+    scraps = _read_json(key("scraps.json"))
+    peak = run.get("peak_memory_bytes") or (execution.get("extra") or {}).get("peak_memory_bytes")
+    return {
+        **run,
+        "scraps": scraps if scraps is not None else run.get("scraps") or {},
+        "execution_s": 0.0 if run.get("cache_hit_of") else record.get("execution_s", execution.get("duration_s")),
+        "error_type": record.get("error_type", execution.get("error_type")),
+        "peak_memory_bytes": peak,
+        "has_html": bool(run.get("html_uri")),
+        "has_output": bool(run.get("output_uri")),
+        "airflow": airflow_links(run),
+    }
+
+
+@router.get("/reports", response_model=ReportList, summary="The report catalog")
+def list_reports(user: AnyUser, q: str | None = None, owner: str | None = None, team: str | None = None,
+                 tag: str | None = None) -> ReportList:
+    """Reports with last run, last published run and success rate; filter by words, owner, team, tag."""
+    entries = queries.catalog(platform().db, disk_reports(), q=q, owner=owner, team=team, tag=tag)
+    allowed = set(allowed_reports(user, [e["name"] for e in entries]))
+    visible = [e for e in entries if e["name"] in allowed]
+    return ReportList(reports=visible, total=len(visible))
+
+
+@router.get("/reports/{report}", summary="One report: spec, parameter schema, run counts")
+def get_report(access: ViewReport) -> dict[str, Any]:
+    entry = queries.report_entry(platform().db, access.report, disk_reports())
+    if entry is None:
+        raise _not_found(f"no report {access.report!r}")
+    params = parameters_from_dicts(entry["parameters"])
+    entry["parameter_schema"] = {
+        "type": "object", "additionalProperties": False,
+        "properties": {p.name: {**p.json_schema(), "default": p.default} for p in params},
+    }
+    return entry
+
+
+@router.get("/reports/{report}/runs", response_model=HistoryPage, summary="Run history, newest first")
+def list_runs(
+    access: ViewReport,
+    status_: Annotated[str | None, Query(alias="status", pattern="^[a-z_]{1,20}$")] = None,
+    notebook_version: Annotated[str | None, Query(max_length=64)] = None,
+    triggered_by: Annotated[str | None, Query(max_length=250)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> HistoryPage:
+    flt = queries.HistoryFilter(status=status_, notebook_version=notebook_version, triggered_by=triggered_by,
+                                since=since, until=until)
+    try:
+        page = queries.history(platform().db, access.report, flt, limit=limit, cursor=cursor)
+    except queries.BadQuery as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    return HistoryPage(report=access.report, items=page.items, total=page.total, total_exact=page.total_exact,
+                       limit=page.limit, next_cursor=page.next_cursor)
+
+
+@router.get("/reports/{report}/runs/{run_id}", summary="One run: record, scraps, timings, links")
+def get_run(access: ViewReport, run_id: RunId) -> dict[str, Any]:
+    return run_detail(_run_or_404(access.report, run_id))
+
+
+@router.get("/reports/{report}/dag-runs/{dag_run_id}", summary="The run an Airflow DAG run made")
+def get_run_of_dag_run(access: ViewReport, dag_run_id: str) -> dict[str, Any]:
+    run = queries.run_for_dag_run(platform().db, access.report, dag_run_id)
+    if run is None:
+        raise _not_found(f"DAG run {dag_run_id!r} of {access.report!r} has not recorded a report run (yet)")
+    return run_detail(run)
+
+
+@router.get("/reports/{report}/runs/{run_id}/output.ipynb", summary="Download the executed notebook",
+            response_class=Response)
+def download_output(access: ViewReport, run_id: RunId) -> Response:
+    run = _run_or_404(access.report, run_id)
+    try:
+        data = platform().store.read_bytes(Store.run_key(access.report, artifacts_of(run), "output.ipynb"))
+    except StoreError as exc:
+        raise _not_found(str(exc)) from exc
+    filename = f"{access.report}-{run_id}.ipynb"
+    return Response(data, media_type="application/x-ipynb+json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "X-Content-Type-Options": "nosniff"})
+
+
+def _output_bytes(run: dict[str, Any]) -> bytes:
+    key = lambda name: Store.run_key(run["report"], artifacts_of(run), name)  # noqa: E731
+    try:
+        return platform().store.read_bytes(key("output.ipynb"))
+    except StoreError:
+        return platform().store.read_bytes(key("input.ipynb"))
+
+
+@router.get("/reports/{report}/compare", summary="Two runs side by side: parameters, scraps, notebooks")
+def compare_runs(access: ViewReport, base: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")],
+                 other: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]) -> dict[str, Any]:
+    a, b = run_detail(_run_or_404(access.report, base)), run_detail(_run_or_404(access.report, other))
+    params = compare.dict_diff(a["parameters"], b["parameters"])
+    scraps = compare.dict_diff(a["scraps"], b["scraps"])
+    try:
+        notebooks = compare.notebook_diff(_output_bytes(a), _output_bytes(b))
+    except (StoreError, NbreportsError, ValueError) as exc:
+        notebooks = {"identical": None, "text": "", "error": str(exc)}
+    fields = ("run_id", "status", "notebook_version", "started_at", "duration_s", "triggered_by", "dag_run_id")
+    return {
+        "report": access.report,
+        "base": {k: a.get(k) for k in fields}, "other": {k: b.get(k) for k in fields},
+        "parameters": params, "parameters_summary": compare.summarize(params),
+        "scraps": scraps, "scraps_summary": compare.summarize(scraps),
+        "same_version": a["notebook_version"] == b["notebook_version"],
+        "notebook_diff": notebooks,
+    }
+
+
+@router.get("/reports/{report}/versions", summary="Notebook versions, newest first, with run counts")
+def list_versions(access: ViewReport) -> dict[str, Any]:
+    return {"report": access.report, "versions": queries.versions(platform().db, access.report)}
+
+
+@router.get("/reports/{report}/versions/compare", summary="nbdime diff of two notebook versions")
+def compare_versions(access: ViewReport, base: Annotated[str, Query(pattern=SHA256.pattern)],
+                     other: Annotated[str, Query(pattern=SHA256.pattern)]) -> dict[str, Any]:
+    db, store = platform().db, platform().store
+    for sha in (base, other):
+        if not queries.has_version(db, access.report, sha):
+            raise _not_found(f"report {access.report!r} has no notebook version {sha[:12]}")
+    try:
+        diff = compare.notebook_diff(store.read_bytes(Store.version_key(base)),
+                                     store.read_bytes(Store.version_key(other)))
+    except StoreError as exc:
+        raise _not_found(str(exc)) from exc
+    return {"report": access.report, "base": base, "other": other, "notebook_diff": diff}

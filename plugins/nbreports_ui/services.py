@@ -1,0 +1,46 @@
+"""The platform (database + store) and the on-disk reports, as the API server sees them.
+
+Built lazily on the first request, through the same hook the tasks use, so the UI reads exactly
+the database and store the runs were written to (Airflow connection ``nbreports_db``, settings
+from ``NBREPORTS_*``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from functools import cache
+from pathlib import Path
+
+from nbreports.catalog import Report, load_reports
+from nbreports.runner import Platform
+from nbreports.settings import Settings
+
+_DISK_TTL_S = 10.0
+_lock = threading.Lock()
+_disk: tuple[float, list[Report]] = (0.0, [])
+
+
+def notebooks_dir() -> Path:
+    """Same rule as the DAG file: ``$NBREPORTS_NOTEBOOKS_DIR`` or the repository's ``notebooks/``."""
+    return Path(os.environ.get("NBREPORTS_NOTEBOOKS_DIR") or Path(__file__).resolve().parents[2] / "notebooks")
+
+
+@cache
+def platform() -> Platform:
+    from operators.hooks import NbreportsHook
+
+    return NbreportsHook(settings=Settings(notebooks_dir=notebooks_dir())).platform
+
+
+def disk_reports() -> list[Report]:
+    """Valid reports in the notebooks folder, re-read at most every few seconds (parsing is cached)."""
+    global _disk
+    with _lock:
+        loaded_at, reports = _disk
+        if time.monotonic() - loaded_at > _DISK_TTL_S:
+            settings = platform().settings
+            reports, _errors = load_reports(notebooks_dir(), settings.derived_cache_dir)
+            _disk = (time.monotonic(), reports)
+        return reports

@@ -1,0 +1,53 @@
+"""The platform database's schema: migrations and models agree, on SQLite and PostgreSQL."""
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from nbreports import db
+from tests.conftest import create_pg_database, drop_pg_database
+
+
+def test_schema_revision_is_alembics_head():
+    head = ScriptDirectory.from_config(db._alembic_config("sqlite://")).get_current_head()
+    assert head == db.SCHEMA_REVISION
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/p.db"
+        return
+    pg = create_pg_database("nbr_schema")
+    yield pg
+    db._migrated_engine.cache_clear()
+    drop_pg_database(pg)
+
+
+def test_migrations_build_exactly_the_models(url):
+    platform = db.PlatformDB(url)
+    with platform.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.Base.metadata)
+    assert diff == []
+    platform.engine.dispose()
+
+
+def test_unreachable_database_is_a_clear_error():
+    with pytest.raises(db.DatabaseError, match="is not usable") as info:
+        db.PlatformDB("postgresql://nobody:secret-password@127.0.0.1:1/none")
+    assert "secret-password" not in str(info.value)
+    assert isinstance(info.value.__cause__, sa.exc.SQLAlchemyError)
+
+
+def test_first_use_by_many_processes_at_once_migrates_once(url):
+    """Tasks that first touch a new platform database race to migrate it; none may fail."""
+    import subprocess
+    import sys
+
+    code = "import sys; from nbreports.db import PlatformDB; PlatformDB(sys.argv[1]); print('ok')"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-800:] for _, err in results]

@@ -1,0 +1,119 @@
+"""The kubernetes path up to the API boundary: the operator's pod is the validated manifest.
+
+No cluster: the pod object is built and dry-run locally; the cluster's answers (a finished pod's
+status) are the only thing made up here.
+"""
+
+import json
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes.client import models as k8s
+from kubernetes_validate.utils import latest_version
+
+from nbreports.catalog import load_report
+from nbreports.errors import ProfileError
+from nbreports.runner import Platform, prepare
+from nbreports.store import Store
+from operators.factory import build_dag
+from operators.kubernetes import KubernetesReportOperator, pod_to_manifest
+from operators.report import PROFILE_PARAM
+from tests.conftest import REPO
+from tests.helpers import make_report
+
+
+@pytest.fixture
+def platform(home, monkeypatch, s3_endpoint, tmp_path):
+    """Production-like: the store on S3, reached from the pod with the ``nbreports-store`` Secret."""
+    monkeypatch.setenv("NBREPORTS_STORE_URL", f"s3://reports/{tmp_path.name}")  # a prefix of its own
+    monkeypatch.setenv("NBREPORTS_STORE_OPTIONS", f'{{"endpoint_url": "{s3_endpoint}"}}')
+    monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
+    monkeypatch.setenv("AIRFLOW_CONN_NBREPORTS_DB", f"sqlite:///{home}/platform.db")
+    return Platform.from_settings()
+
+
+def k8s_report(notebooks, **spec):
+    return load_report(make_report(notebooks, "k8s_report", "n: int = 1", "print(n)",
+                                   spec={"executor": "kubernetes", "team": "analytics", **spec}))
+
+
+API_DEFAULTS = {"terminationMessagePolicy": "File"}  # what the API server fills in anyway
+
+
+def pruned(value):
+    """Without the empty values and API defaults the operator spells out (the pod is the same)."""
+    if isinstance(value, dict):
+        kept = {k: pruned(v) for k, v in value.items() if API_DEFAULTS.get(k, object()) != v}
+        return {k: v for k, v in kept.items() if v not in (None, {}, [], False)}
+    if isinstance(value, list):
+        return [pruned(v) for v in value]
+    return value
+
+
+def operator(plan):
+    return KubernetesReportOperator(task_id="execute", report=plan.report, plan=plan.to_dict())
+
+
+def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
+    plan = prepare(platform, k8s_report(notebooks), {"n": 2}, profile="large", dag_id="k8s_report")
+    op = operator(plan)
+    manifest = op.report_manifest()
+    kubernetes_validate.validate(manifest, latest_version(), strict=True)
+    pod = pod_to_manifest(op.build_pod_request_obj(dry_run=True))
+    kubernetes_validate.validate(pod, latest_version(), strict=True)
+    assert pruned(pod["spec"]) == manifest["spec"]
+    assert pod["metadata"]["name"] == manifest["metadata"]["name"]
+    assert pod["metadata"]["namespace"] == "nbreports"
+    assert manifest["metadata"]["labels"].items() <= pod["metadata"]["labels"].items()
+    assert pod["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "8", "memory": "32Gi"}
+    assert pod["spec"]["containers"][0]["envFrom"] == [{"secretRef": {"name": "nbreports-store"}}]
+    run_folder = f"{platform.store.url_prefix}/runs/k8s_report/{plan.run_id}"
+    assert pod["spec"]["containers"][0]["args"][:2] == [f"{run_folder}/input.ipynb", f"{run_folder}/output.ipynb"]
+    assert op.deferrable and op.get_logs and op.reattach_on_restart
+    assert op.on_finish_action.value == "delete_pod"
+    op.dry_run()  # prints the pod; needs no cluster
+    out = capsys.readouterr().out
+    printed = yaml.safe_load(out[out.index("api_version:"):])  # after the log lines; python field names
+    assert printed["spec"]["containers"][0]["args"] == manifest["spec"]["containers"][0]["args"]
+
+
+def _finished(terminated=None, waiting=None, reason=None):
+    state = k8s.V1ContainerState(terminated=terminated, waiting=waiting)
+    status = k8s.V1ContainerStatus(name="papermill", state=state, image="img", image_id="sha256:" + "c" * 64,
+                                   ready=False, restart_count=0)
+    return k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="p"),
+                     status=k8s.V1PodStatus(phase="Failed", reason=reason, container_statuses=[status]))
+
+
+def test_finished_pods_are_told_apart_for_publish(platform, notebooks):
+    plan = prepare(platform, k8s_report(notebooks), {})
+    op = operator(plan)
+    execution = Store.run_key(plan.report, plan.run_id, "execution.json")
+    oom = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=137, reason="OOMKilled")))
+    assert oom["error_type"] == "out_of_memory" and "memory limit of 1Gi (profile small)" in oom["error"]
+    assert platform.store.read_json(execution)["error_type"] == "out_of_memory"
+    assert platform.store.exists(Store.run_key(plan.report, plan.run_id, "output.ipynb"))  # input kept as output
+    pull = op.record_result(_finished(waiting=k8s.V1ContainerStateWaiting(reason="ErrImagePull")))
+    assert pull["error_type"] == "image_missing" and plan.image in pull["error"]
+    deadline = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=143), reason="DeadlineExceeded"))
+    assert deadline["error_type"] == "run_timeout"
+    ok = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=0)))
+    assert ok["status"] == "success" and ok["extra"]["pod"]["image_digest"] == "sha256:" + "c" * 64
+
+
+def test_trigger_form_offers_only_the_team_profiles(platform, notebooks):
+    dag = build_dag(k8s_report(notebooks, profile="medium"), notebooks)
+    form = dag.params.get_param(PROFILE_PARAM)
+    assert form.value == "medium" and form.schema["enum"] == ["small", "medium", "large", "gpu"]
+    assert isinstance(dag.get_task("execute"), KubernetesReportOperator)
+    local = build_dag(load_report(make_report(notebooks, "plain", None, "x = 1")), notebooks)
+    assert PROFILE_PARAM not in local.params
+    json.dumps(form.dump())
+
+
+def test_a_profile_outside_the_team_is_refused_before_anything_is_written(platform, notebooks):
+    rep = load_report(make_report(notebooks, "eng", None, "x = 1", spec={"executor": "podman", "team": "data-eng"}))
+    with pytest.raises(ProfileError, match="'gpu' is not allowed for team 'data-eng'"):
+        prepare(platform, rep, {}, profile="gpu")
+    assert platform.store.list("runs") == [] and platform.db.history("eng") == []

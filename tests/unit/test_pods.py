@@ -1,0 +1,135 @@
+"""Pod manifests and compute profiles: valid Kubernetes for every example report and profile."""
+
+import json
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_validate.utils import latest_version
+
+from nbreports.catalog import find_report, load_reports
+from nbreports.cli import main
+from nbreports.compute import ComputeConfig, choose_compute, load_compute_config
+from nbreports.errors import ConfigError, ProfileError, SpecError
+from nbreports.pods import PodRequest, build_pod_manifest, label_value, pod_name
+from nbreports.spec import parse_spec
+from tests.conftest import REPO
+
+CONFIG = load_compute_config(REPO / "config" / "profiles.yaml")
+K8S_VERSION = latest_version()
+EXAMPLES, _ = load_reports(REPO / "notebooks")
+RUN_ID = "20240131T060000Z-1a2b3c4d"
+SECRET_VALUE = "wJalrXUtnFEMI-very-secret"
+
+
+def request_for(report, profile, store_url="s3://reports/prod", **kw):
+    return PodRequest(
+        report=report.name, run_id=RUN_ID, kernel=report.kernel or "python3",
+        image=CONFIG.image_for(report.spec), profile=CONFIG.profiles[profile].model_copy(update={"name": profile}),
+        store_url=store_url, cell_timeout=report.spec.cell_timeout, run_timeout=report.spec.run_timeout,
+        store_options={"endpoint_url": "http://minio.storage:9000", "key": SECRET_VALUE},
+        store_secret=CONFIG.store_secret, report_folder=str(report.folder), dag_id=report.name,
+        namespace=CONFIG.namespace, **kw)
+
+
+@pytest.mark.parametrize("profile", sorted(CONFIG.profiles))
+@pytest.mark.parametrize("report", EXAMPLES, ids=lambda r: r.name)
+def test_every_example_and_profile_is_a_valid_pod(report, profile):
+    manifest = build_pod_manifest(request_for(report, profile))
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    [container] = manifest["spec"]["containers"]
+    assert container["resources"]["limits"] == CONFIG.profiles[profile].limits
+    assert container["command"] == ["papermill"]
+    assert container["args"][:2] == [f"s3://reports/prod/runs/{report.name}/{RUN_ID}/input.ipynb",
+                                     f"s3://reports/prod/runs/{report.name}/{RUN_ID}/output.ipynb"]
+    assert manifest["metadata"]["labels"]["nbreports.io/run-id"] == RUN_ID
+    assert manifest["metadata"]["labels"]["nbreports.io/try-number"] == "1"
+    assert manifest["metadata"]["labels"]["nbreports.io/dag-id"] == report.name
+    if profile == "gpu":
+        assert manifest["spec"]["nodeSelector"] and manifest["spec"]["tolerations"]
+
+
+def test_credentials_only_through_the_secret():
+    manifest = build_pod_manifest(request_for(EXAMPLES[0], "small"))
+    text = json.dumps(manifest)
+    assert SECRET_VALUE not in text  # a non-allow-listed store option never reaches the pod
+    assert "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
+    [container] = manifest["spec"]["containers"]
+    assert container["envFrom"] == [{"secretRef": {"name": "nbreports-store"}}]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["AWS_ENDPOINT_URL_S3"] == "http://minio.storage:9000"
+    assert json.loads(env["NBREPORTS_STORE_OPTIONS"]) == {"endpoint_url": "http://minio.storage:9000"}
+
+
+def test_local_store_is_mounted_read_only_except_the_run_folder(tmp_path):
+    report = EXAMPLES[0]
+    manifest = build_pod_manifest(request_for(report, "small", store_url=(tmp_path / "store").as_uri(),
+                                              try_number=2, host_network=True))
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    [container] = manifest["spec"]["containers"]
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    run = f"/nbreports/store/runs/{report.name}/{RUN_ID}"
+    assert mounts["/nbreports/store"]["readOnly"] is True
+    assert "readOnly" not in mounts[run] and mounts["/nbreports/report"]["readOnly"] is True
+    assert container["args"][:2] == [f"{run}/input.ipynb", f"{run}/output.ipynb"]
+    volumes = {v["name"]: v["hostPath"]["path"] for v in manifest["spec"]["volumes"]}
+    assert volumes["run"] == f"{tmp_path}/store/runs/{report.name}/{RUN_ID}"
+    assert manifest["spec"]["hostNetwork"] is True
+    assert "envFrom" not in container
+    assert manifest["metadata"]["name"].endswith("-t2")
+
+
+def test_names_and_labels_stay_valid_for_awkward_ids():
+    name = pod_name("a_very_long_report_name_" + "x" * 40, "R" * 120, 10)
+    assert len(name) <= 63 and name == name.lower() and name[0].isalnum()
+    assert label_value("scheduled__2024-01-31T06:00:00+00:00") == "scheduled__2024-01-31T06-00-00-00-00"
+    assert len(label_value("-" + "a" * 100)) == 63
+
+
+def test_profiles_are_limited_to_the_team():
+    spec = parse_spec({"title": "t", "team": "data-eng", "executor": "podman"}, "report.yaml")
+    assert choose_compute("r", spec, None, CONFIG) == ("small", "localhost/nbreports-kernel/data-eng:ga")
+    assert choose_compute("r", spec, "medium", CONFIG)[0] == "medium"
+    with pytest.raises(ProfileError, match="'gpu' is not allowed for team 'data-eng'; choose one of small, medium"):
+        choose_compute("r", spec, "gpu", CONFIG)
+    with pytest.raises(ProfileError, match="'huge' is unknown"):
+        choose_compute("r", spec, "huge", CONFIG)
+    local = parse_spec({"title": "t", "team": "data-eng"}, "report.yaml")
+    assert choose_compute("r", local, "gpu", CONFIG) == (None, None)
+
+
+def test_channel_and_digest_choose_the_image():
+    digest = "sha256:" + "ab" * 32
+    beta = parse_spec({"title": "t", "team": "analytics", "image": {"channel": "beta"}}, "r.yaml")
+    pinned = parse_spec({"title": "t", "team": "analytics", "image": {"channel": "beta", "digest": digest}}, "r.yaml")
+    assert CONFIG.image_for(beta) == "localhost/nbreports-kernel/analytics:beta"
+    assert CONFIG.image_for(pinned) == f"localhost/nbreports-kernel/analytics@{digest}"
+    with pytest.raises(SpecError, match="image.digest"):
+        parse_spec({"title": "t", "image": {"digest": "latest"}}, "r.yaml")
+    with pytest.raises(SpecError, match="executor"):
+        parse_spec({"title": "t", "executor": "docker"}, "r.yaml")
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    bad = tmp_path / "profiles.yaml"
+    bad.write_text(yaml.safe_dump({"profiles": {"small": {}}, "teams": {"a": {"environment": "a",
+                                                                              "profiles": ["small", "big"]}}}))
+    with pytest.raises(ConfigError, match="team 'a' names unknown profiles"):
+        load_compute_config(bad)
+    with pytest.raises(ConfigError, match="no compute config"):
+        load_compute_config(tmp_path / "missing.yaml")
+    assert isinstance(CONFIG, ComputeConfig)
+
+
+def test_nbr_pod_spec_prints_the_manifest(capsys, monkeypatch, home):
+    monkeypatch.setenv("NBREPORTS_NOTEBOOKS_DIR", str(REPO / "notebooks"))
+    monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
+    assert main(["pod-spec", "sales_summary", "--profile", "medium", "--run-id", RUN_ID]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    assert manifest["spec"]["containers"][0]["resources"]["limits"]["memory"] == "4Gi"
+    assert main(["pod-spec", "data_quality", "--profile", "gpu"]) == 2
+    assert "not allowed for team 'data-eng'" in capsys.readouterr().err
+    assert find_report(REPO / "notebooks", "sales_summary").folder == Path(manifest["spec"]["volumes"][-1]
+                                                                          ["hostPath"]["path"])
