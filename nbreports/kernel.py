@@ -33,5 +33,6 @@ def latest_run(report: str) -> dict[str, Any]:
 def latest_scraps(report: str) -> dict[str, Any]:
     """All scraps of the last successful run of ``report``."""
     record = latest_run(report)
-    scraps: dict[str, Any] = _store().read_json(Store.run_key(report, record["run_id"], "scraps.json"))
+    executed = record.get("cache_hit_of") or record["run_id"]  # a cache hit's outputs are its source's
+    scraps: dict[str, Any] = _store().read_json(Store.run_key(report, executed, "scraps.json"))
     return scraps
