@@ -35,8 +35,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from nbreports.db import PlatformDB
-from tests.conftest import REPO, free_port
+from nbreports.db import PlatformDB, _migrated_engine
+from tests.conftest import REPO, create_pg_database, drop_pg_database, free_port
 
 VENV_BIN = REPO / ".venv" / "bin"
 SERVERS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -317,17 +317,23 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
 
 
 @pytest.fixture(scope="module")
-def airflow_servers(airflow_home: dict[str, str], pg_platform_url: str,
+def airflow_servers(airflow_home: dict[str, str],
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServers]:
-    """Real Airflow servers for one test module (see the module docstring)."""
+    """Real Airflow servers for one test module (see the module docstring), with a platform
+    database of their own, so modules never see each other's runs."""
     folder = tmp_path_factory.mktemp("servers")
+    platform_url = create_pg_database("nbr_servers")
     env = {**os.environ, **airflow_home, "NBREPORTS_HOME": str(folder / "nbr-home"),
-           "AIRFLOW_CONN_NBREPORTS_DB": pg_platform_url}
+           "AIRFLOW_CONN_NBREPORTS_DB": platform_url}
     for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID",
                  "NBREPORTS_DATABASE_URL"):
         env.pop(name, None)
     # Deployments migrate the platform database before starting Airflow; the tasks would migrate
     # it on first use, but concurrent first uses race on an empty database.
-    PlatformDB(pg_platform_url).engine.dispose()
-    with running_airflow(env, folder) as servers:
-        yield servers
+    PlatformDB(platform_url).engine.dispose()
+    try:
+        with running_airflow(env, folder) as servers:
+            yield servers
+    finally:
+        _migrated_engine.cache_clear()
+        drop_pg_database(platform_url)

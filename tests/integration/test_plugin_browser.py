@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from nbreports.db import PlatformDB
 from tests.conftest import REPO
 from tests.integration.plugin_data import PROBE, seed_probe_runs
 from tests.integration.servers import USERS, AirflowServers
@@ -135,10 +136,14 @@ def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServe
     # compare the new run with the one before it, from the report's history
     page.goto(f"/dags/{REPORT}/plugin/nbreports-report")
     history = plugin_frame(page)
-    picks = history.locator("#history input.pick")
-    expect(picks.nth(1)).to_be_visible()
-    picks.nth(0).check()
-    picks.nth(1).check()
+    # the new run (top_n 2) and a run with another top_n: other tests share this platform database
+    runs = PlatformDB(servers.platform_db_url).history(REPORT, limit=50)
+    new_run = next(r for r in runs if r["dag_run_id"] == dag_run["dag_run_id"])
+    other = next(r for r in runs if r["status"] == "success" and r["parameters"].get("top_n") != 2)
+    for run in (new_run, other):
+        pick = history.locator(f'#history input.pick[value="{run["run_id"]}"]')
+        expect(pick).to_be_visible()
+        pick.check()
     shot(page, "07-report-history-selected")
     history.locator("#compare").click()
     compare = plugin_frame(page)
