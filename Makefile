@@ -28,9 +28,14 @@ lint: install
 
 bench: install  ## every benchmark against the peers (tables + goals; JSON in .bench/); < 15 min on 2 cores
 	$(PY) -m bench
+	@mkdir -p .bench
+	$(PY) bench/bench_history.py --json .bench/history.json
+	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m bench.bench_pods
 
 bench-quick: install  ## the benchmarks' smoke mode: 1 warm-up, 2 counted runs, smallest sizes
 	$(PY) -m bench --quick
+	@mkdir -p .bench
+	$(PY) bench/bench_history.py --quick --json .bench/history-quick.json
 
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache
