@@ -41,6 +41,10 @@ expect = playwright_api.expect
 def servers(airflow_servers: AirflowServers, tmp_path_factory: pytest.TempPathFactory) -> AirflowServers:
     airflow_servers.wait_for_dags([REPORT])
     airflow_servers.wait_until_idle([REPORT], timeout=150)
+    # a finished run with the default parameters, to find in the history and compare against
+    baseline = airflow_servers.trigger(REPORT, {"top_n": 3})
+    assert baseline.status_code == 200, baseline.text
+    assert airflow_servers.wait_for_run(REPORT, baseline.json()["dag_run_id"], timeout=180)["state"] == "success"
     airflow_servers.probe_runs = seed_probe_runs(airflow_servers, tmp_path_factory.mktemp("notebooks"))  # type: ignore[attr-defined]
     return airflow_servers
 
