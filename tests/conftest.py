@@ -82,3 +82,18 @@ def s3_endpoint() -> Iterator[str]:
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="reports")
     yield endpoint
     server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """A migrated platform database, once on SQLite and once on a fresh PostgreSQL database."""
+    from nbreports.db import PlatformDB
+
+    if request.param == "sqlite":
+        yield PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
+        return
+    url = create_pg_database("nbr_unit")
+    platform_db = PlatformDB(url)
+    yield platform_db
+    platform_db.engine.dispose()
+    drop_pg_database(url)

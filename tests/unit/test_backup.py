@@ -12,21 +12,9 @@ from nbreports.db import PlatformDB
 from nbreports.errors import BackupError
 from nbreports.store import open_store
 from nbreports.versions import list_saves, save_version
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.helpers import make_notebook, make_report
 
 DAY = date(2024, 3, 10)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        yield PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
-        return
-    url = create_pg_database("nbr_backup")
-    yield PlatformDB(url)
-    PlatformDB(url).engine.dispose()
-    drop_pg_database(url)
 
 
 @pytest.fixture

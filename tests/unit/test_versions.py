@@ -19,23 +19,12 @@ from nbreports.db import PlatformDB
 from nbreports.errors import CorruptObjectError, VersionNotFound
 from nbreports.store import Store, open_store
 from nbreports.versions import list_saves, read_version, resolve_version, restore_version, save_version, show_version
-from tests.conftest import REPO, create_pg_database, drop_pg_database
+from tests.conftest import REPO
 from tests.helpers import make_notebook, make_report
 
 
 def nb_bytes(*cells: str) -> bytes:
     return nbformat.writes(make_notebook("n = 1", *cells)).encode()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        yield PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
-        return
-    url = create_pg_database("nbr_versions")
-    yield PlatformDB(url)
-    PlatformDB(url).engine.dispose()
-    drop_pg_database(url)
 
 
 @pytest.fixture
