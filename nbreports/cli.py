@@ -33,8 +33,13 @@ def _platform(settings: Settings) -> Any:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.catalog import find_report
-    from nbreports.runner import run_report
+    from nbreports.lean import optional_imports_skipped
+
+    with optional_imports_skipped():  # this process never needs them: see nbreports.lean
+        import papermill.parameterize  # noqa: F401  (prepare uses it)
+
+        from nbreports.catalog import find_report
+        from nbreports.runner import run_report
 
     report = find_report(settings.notebooks_dir, args.report, settings.derived_cache_dir)
     values = {name: _value(text) for name, text in args.parameter or []}

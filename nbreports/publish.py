@@ -1,4 +1,4 @@
-"""Turning an executed notebook into what people read: HTML (nbconvert) and scraps (scrapbook)."""
+"""Reading what a notebook glued: scraps (scrapbook), and the small ones that travel in XCom."""
 
 from __future__ import annotations
 
@@ -8,21 +8,6 @@ import math
 from typing import Any
 
 import nbformat
-
-
-def render_html(nb: nbformat.NotebookNode, *, hide_code: bool = False, title: str | None = None) -> str:
-    """The notebook as one self-contained HTML page; code cells hidden when ``hide_code``."""
-    import warnings
-
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code,
-                            exclude_output_prompt=hide_code)
-    resources = {"metadata": {"name": title}} if title else None
-    with warnings.catch_warnings():  # scrap outputs have no visual form: that is expected
-        warnings.filterwarnings("ignore", message=".*is not able to be represented", category=UserWarning)
-        body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return str(body)
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from nbreports.cache import cache_key, find_fresh_run, input_versions
 from nbreports.catalog import Report
 from nbreports.compute import choose_compute
 from nbreports.db import PlatformDB
-from nbreports.engines import ExecutionJob, ExecutionResult, LogSink, get_engine
+from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, get_engine
 from nbreports.errors import (
     CellExecutionError,
     ExecutionError,
@@ -35,7 +36,8 @@ from nbreports.errors import (
 from nbreports.names import new_run_id
 from nbreports.parameters import resolve_parameters
 from nbreports.podplan import plan_pod
-from nbreports.publish import read_scraps, render_html, small_scraps
+from nbreports.publish import read_scraps, small_scraps
+from nbreports.render import render_html, warm_html_renderer
 from nbreports.settings import Settings
 from nbreports.store import Store, open_store
 from nbreports.versions import store_content
@@ -170,11 +172,13 @@ def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_i
     return RunPlan(**common, input_uri=input_uri)
 
 
-def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1) -> ExecutionResult:
+def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1,
+            engine: Engine | None = None) -> ExecutionResult:
     """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
 
     Never raises for a failing notebook: the result says how it failed, and the output notebook
-    (or, if the kernel never started, the input) is stored either way.
+    (or, if the kernel never started, the input) is stored either way. ``engine``: one already
+    started for this plan's executor (see ``run_report``).
     """
     if plan.cached_from:
         log(f"cache hit: {plan.report} run {plan.run_id} reuses the outputs of run {plan.cached_from}")
@@ -190,7 +194,7 @@ def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int 
                            pod=plan_pod(platform, plan, try_number) if plan.profile else None)
         log(f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
             f"kernel {plan.kernel}, engine {plan.executor})")
-        result = get_engine(plan.executor).execute(job, log)
+        result = (engine or get_engine(plan.executor)).execute(job, log)
         kept = output_path if output_path.is_file() else input_path
         if job.pod is None or not store.exists(Store.run_key(plan.report, plan.run_id, "output.ipynb")):
             store.write_bytes(Store.run_key(plan.report, plan.run_id, "output.ipynb"), kept.read_bytes())
@@ -293,8 +297,19 @@ def run_report(platform: Platform, report: Report, values: dict[str, Any], log: 
                **context: Any) -> dict[str, Any]:
     """Prepare, execute and publish one run. Raises ``ExecutionError`` after publishing a failure."""
     log = log or logger.info
-    plan = prepare(platform, report, values, **context)
-    result = execute(platform, plan, log)
+    engine = get_engine(report.spec.executor)
+    if context.get("force") or not report.spec.cache.ttl:  # a cached report may need no engine at all
+        engine.prestart()  # the engine boots while the run is prepared
+    try:
+        plan = prepare(platform, report, values, **context)
+        if plan.cached_from:
+            engine.close()
+        else:  # nbconvert's import and templates load while the notebook runs
+            warm_up = threading.Thread(target=warm_html_renderer, args=(plan.hide_code,), daemon=True)
+            warm_up.start()
+        result = execute(platform, plan, log, engine=engine)
+    finally:
+        engine.close()
     record = publish(platform, plan, result)
     raise_for_result(record)
     return record

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbreports.pods import PodRequest
@@ -38,7 +38,16 @@ class ExecutionResult:
         return asdict(self)
 
 
-class Engine(Protocol):
+class Engine:
+    """What every engine is: ``execute`` runs one job; the lifecycle hooks are optional."""
+
     name: str
 
-    def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult: ...
+    def prestart(self) -> None:
+        """Start what can start before the job is known, to overlap it with preparing the run."""
+
+    def close(self) -> None:
+        """Release what ``prestart`` started when no job came (invalid parameters, a cache hit)."""
+
+    def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
+        raise NotImplementedError

@@ -17,35 +17,44 @@ import threading
 import time
 from pathlib import Path
 
-from nbreports.engines.base import ExecutionJob, ExecutionResult, LogSink
+from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
 from nbreports.engines.tree_memory import PeakMemory
 
 _GRACE_S = 15  # after SIGTERM, time for papermill to save the output notebook
 
 
-class LocalEngine:
+class LocalEngine(Engine):
+    """Runs each job in a fresh papermill child; ``prestart()`` lets the child boot early."""
+
     name = "local"
+
+    def __init__(self) -> None:
+        self._spare: subprocess.Popen[str] | None = None
+
+    def prestart(self) -> None:
+        """Start the child now: its imports overlap with the caller preparing the run."""
+        if self._spare is None:
+            self._spare = _spawn()
+
+    def close(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            _stop(spare)
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
         start = time.monotonic()
+        proc, self._spare = self._spare or _spawn(), None
         with tempfile.TemporaryDirectory(prefix="nbr-exec-") as tmp:
-            job_file, result_file = Path(tmp) / "job.json", Path(tmp) / "result.json"
-            job_file.write_text(json.dumps({
-                "input_path": str(job.input_path), "output_path": str(job.output_path),
-                "kernel": job.kernel, "cwd": str(job.cwd), "cell_timeout": job.cell_timeout,
-                "result_path": str(result_file),
-            }))
-            env = {**os.environ, **job.env, "PYTHONUNBUFFERED": "1"}
-            proc = subprocess.Popen(
-                # -P: the cwd is not put on sys.path, so a folder named nbreports/ there cannot shadow us
-                [sys.executable, "-P", "-m", "nbreports.engines.papermill_child", str(job_file)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-                start_new_session=True,  # its own process group, so a timeout kills the kernel too
-            )
+            result_file = Path(tmp) / "result.json"
             reader = threading.Thread(target=_pump, args=(proc, log), daemon=True)
             reader.start()
             timed_out = False
             with PeakMemory(proc.pid) as memory:
+                _send(proc, {
+                    "input_path": str(job.input_path), "output_path": str(job.output_path),
+                    "kernel": job.kernel, "cwd": str(job.cwd), "cell_timeout": job.cell_timeout,
+                    "result_path": str(result_file), "env": job.env,
+                })
                 try:
                     proc.wait(timeout=job.run_timeout)
                 except subprocess.TimeoutExpired:
@@ -61,6 +70,24 @@ class LocalEngine:
             result.status, result.error_type = "failed", "run_timeout"
             result.error = f"run timed out after {job.run_timeout}s{where}"
         return result
+
+
+def _spawn() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        # -P: the cwd is not put on sys.path, so a folder named nbreports/ there cannot shadow us
+        [sys.executable, "-P", "-m", "nbreports.engines.papermill_child"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # its own process group, so a timeout kills the kernel too
+    )
+
+
+def _send(proc: subprocess.Popen[str], job: dict[str, object]) -> None:
+    """Hand the job to the child; a child that already died is reported by ``_read_result``."""
+    assert proc.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
 
 
 def _pump(proc: subprocess.Popen[str], log: LogSink) -> None:

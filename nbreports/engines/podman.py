@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from nbreports.engines.base import ExecutionJob, ExecutionResult, LogSink
+from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
 from nbreports.engines.pod_memory import MemoryWatch
 from nbreports.engines.pod_result import classify
 from nbreports.errors import ExecutionError, StoreError
@@ -64,7 +64,7 @@ def _job_store(request: PodRequest, env: dict[str, str]) -> Store:
     return open_store(request.store_url, options)
 
 
-class PodmanEngine:
+class PodmanEngine(Engine):
     name = "podman"
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
@@ -188,7 +188,7 @@ class PodmanEngine:
             return None
 
 
-class KubernetesEngine:
+class KubernetesEngine(Engine):
     """Kubernetes runs go through Airflow's KubernetesPodOperator (operators/kubernetes.py), not here."""
 
     name = "kubernetes"

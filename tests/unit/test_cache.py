@@ -108,7 +108,7 @@ def test_bad_cache_settings_are_spec_errors(notebooks, platform):
 def test_a_hit_starts_no_kernel(platform, notebooks, monkeypatch):
     rep = cached_report(notebooks)
     run_report(platform, rep, {})
-    import nbreports.runner
+    import nbreports.engines.local
 
-    monkeypatch.setattr(nbreports.runner, "get_engine", lambda name: pytest.fail("a cache hit executed"))
+    monkeypatch.setattr(nbreports.engines.local, "_spawn", lambda: pytest.fail("a cache hit started papermill"))
     assert run_report(platform, rep, {})["cache_hit_of"]

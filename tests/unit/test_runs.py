@@ -4,9 +4,11 @@ import json
 import threading
 
 import nbformat
+import psutil
 import pytest
 
 from nbreports.catalog import load_report
+from nbreports.engines.local import LocalEngine
 from nbreports.errors import CellExecutionError, KernelDiedError, ParameterError, RunTimeoutError
 from nbreports.runner import Platform, run_report
 from nbreports.store import Store
@@ -68,6 +70,25 @@ def test_invalid_parameters_write_nothing(platform, notebooks):
         run_report(platform, rep, {"n": "1"})
     assert platform.store.list("runs") == [] and platform.store.list("versions") == []
     assert platform.db.history("echo") == []
+
+
+def _papermill_children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True)
+            if "nbreports.engines.papermill_child" in " ".join(p.cmdline())]
+
+
+def test_invalid_parameters_stop_the_prestarted_engine(platform, notebooks):
+    with pytest.raises(ParameterError):
+        run_report(platform, report(notebooks), {"n": "not a number"})
+    assert _papermill_children() == []
+
+
+def test_a_prestarted_engine_without_a_job_closes_cleanly():
+    engine = LocalEngine()
+    engine.prestart()
+    assert len(_papermill_children()) == 1
+    engine.close()
+    assert _papermill_children() == []
 
 
 def test_concurrent_runs_of_one_report_never_share_a_folder(platform, notebooks):
