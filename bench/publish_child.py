@@ -25,7 +25,8 @@ def main() -> None:
 
     from nbreports.catalog import find_report
     from nbreports.engines import ExecutionResult
-    from nbreports.publish import read_scraps, render_html
+    from nbreports.publish import read_scraps
+    from nbreports.render import render_html
     from nbreports.runner import Platform, prepare, publish
     from nbreports.settings import Settings
     from nbreports.store import Store

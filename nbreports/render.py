@@ -66,8 +66,9 @@ def _exporter_class() -> type[HTMLExporter]:
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class ReportHTMLExporter(HTMLExporter):
-        def from_notebook_node(self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None,
-                               **kw: Any) -> tuple[str, dict[str, Any]]:  # type: ignore[override]
+        def from_notebook_node(  # type: ignore[override]  # nbconvert's HTMLExporter returns str too
+            self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any,
+        ) -> tuple[str, dict[str, Any]]:
             # HTMLExporter.from_notebook_node (nbconvert 7.17) up to its BeautifulSoup pass
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
