@@ -121,7 +121,7 @@ def run(ws: Workspace, mode: Mode, with_scheduler: bool = False) -> BenchResult:
         except Exception as exc:  # the CLI figures stand on their own
             data["scheduler"] = {"error": f"{type(exc).__name__}: {exc}"}
             progress(f"latency: scheduler part failed: {exc}")
-    tables = [table(f"Start latency: request -> first cell executing (median [min-max]); nbr run adds "
-                    f"{fmt_stat(extra[0], 's')} per pair",
+    tables = [table(f"Start latency: request -> first cell executing (median [min-max]); nbr run minus "
+                    f"papermill, pair by pair: {fmt_stat(extra[0], 's')}",
                     ["path", "to first cell", "whole run", "ratio vs papermill"], rows)]
     return BenchResult("latency", "Start latency", data, tables, [])
