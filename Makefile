@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-unit lint bench bench-quick clean images test-pods
+.PHONY: install demo test test-unit lint bench bench-quick bench-more clean images test-pods
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,14 +28,14 @@ lint: install
 
 bench: install  ## every benchmark against the peers (tables + goals; JSON in .bench/); < 15 min on 2 cores
 	$(PY) -m bench
-	@mkdir -p .bench
-	$(PY) bench/bench_history.py --json .bench/history.json
-	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m bench.bench_pods
 
 bench-quick: install  ## the benchmarks' smoke mode: 1 warm-up, 2 counted runs, smallest sizes
 	$(PY) -m bench --quick
+
+bench-more: install  ## the UI's run history at 100,000 runs, and pods vs the local engine
 	@mkdir -p .bench
-	$(PY) bench/bench_history.py --quick --json .bench/history-quick.json
+	$(PY) bench/bench_history.py --json .bench/history.json
+	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m bench.bench_pods
 
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache

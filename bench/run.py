@@ -17,38 +17,43 @@ from bench import workspace
 from bench.harness import RESULTS_DIR, BenchResult, Mode, loadavg, progress, write_results
 from bench.workspace import Workspace
 
+Done = dict[str, BenchResult]  # the benchmarks already run in this invocation, by name
 
-def _per_run(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+
+def _per_run(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import per_run
 
-    return per_run.run(ws, mode, with_dags=not args.no_airflow)
+    dag_notebooks = tuple(n.strip() for n in args.dag_notebooks.split(",") if n.strip())
+    return per_run.run(ws, mode, dag_notebooks=dag_notebooks, with_dags=not args.no_airflow)
 
 
-def _parse(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+def _parse(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import dag_parsing
 
     return dag_parsing.run(ws, mode)
 
 
-def _concurrency(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+def _concurrency(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import concurrency
 
     return concurrency.run(ws, mode)
 
 
-def _latency(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+def _latency(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import start_latency
 
-    return start_latency.run(ws, mode, with_scheduler=args.scheduler and not args.no_airflow)
+    per_run = done.get("per_run")
+    tiny = per_run.data.get("cli", {}).get("tiny") if per_run else None
+    return start_latency.run(ws, mode, with_scheduler=args.scheduler and not args.no_airflow, cli_pair=tiny)
 
 
-def _publish(ws: Workspace, mode: Mode, args: argparse.Namespace) -> BenchResult:
+def _publish(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import publish
 
     return publish.run(ws, mode)
 
 
-BENCHMARKS: dict[str, Callable[[Workspace, Mode, argparse.Namespace], BenchResult]] = {
+BENCHMARKS: dict[str, Callable[[Workspace, Mode, argparse.Namespace, Done], BenchResult]] = {
     "per_run": _per_run, "parse": _parse, "concurrency": _concurrency, "latency": _latency, "publish": _publish,
 }
 
@@ -59,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 warm-up, 2 counted runs, smallest sizes")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     parser.add_argument("--no-airflow", action="store_true", help="skip the dag.test() and scheduler parts")
+    parser.add_argument("--dag-notebooks", default="tiny",
+                        help="notebooks of the dag.test() comparison (tiny,realistic: about 4 min more)")
     parser.add_argument("--scheduler", action=argparse.BooleanOptionalAction, default=None,
                         help="start latency through real Airflow servers (default: on in full mode)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             t0 = time.monotonic()
             try:
-                result = BENCHMARKS[name](ws, mode, args)
+                result = BENCHMARKS[name](ws, mode, args, {r.name: r for r in results})
             except Exception as exc:  # one broken benchmark does not hide the others' figures
                 failed = True
                 progress(f"{name}: FAILED: {type(exc).__name__}: {exc}")

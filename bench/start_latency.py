@@ -11,57 +11,23 @@ dag-processor, triggerer; LocalExecutor; the workspace's SQLite metadata DB): fr
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from bench import per_run
 from bench import workspace as wsmod
 from bench.harness import (
-    VENV_BIN,
     BenchResult,
     Mode,
     Sample,
     fmt_stat,
     interleave,
     loadavg,
-    measure_cmd,
     progress,
     series_summary,
     summary,
     table,
 )
 from bench.workspace import Workspace
-
-
-def _stamp_path(ws: Workspace) -> Path:
-    return ws.tmp / f"stamp-{time.monotonic_ns()}.txt"
-
-
-def _first_stamp(path: Path, timeout: float = 0.0) -> float:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return float(path.read_text().split()[0])
-        except (OSError, IndexError, ValueError):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the notebook left no stamp in {path}") from None
-            time.sleep(0.05)
-
-
-def cli_latency(ws: Workspace, runner: str) -> Sample:
-    stamp = _stamp_path(ws)
-    folder = ws.notebooks / "tiny"
-    if runner == "papermill":
-        out = ws.tmp / f"lat-{time.monotonic_ns()}.ipynb"
-        args = [str(VENV_BIN / "papermill"), str(folder / "tiny.ipynb"), str(out), "-k", "python3", "--cwd",
-                str(folder), *per_run._params(wsmod.TINY_PARAMS)]
-    else:
-        args = [str(VENV_BIN / "nbr"), "run", "tiny", "-q", *per_run._params(wsmod.TINY_PARAMS)]
-    res = measure_cmd(args, env=ws.env(NBR_BENCH_STAMP=str(stamp)), cwd=ws.root, workdir=ws.tmp)
-    res.require_ok(runner)
-    latency = _first_stamp(stamp) - res.started_at
-    stamp.unlink(missing_ok=True)
-    return {"latency_s": round(latency, 4), "wall_s": round(res.wall_s, 4)}
 
 
 def scheduler_latency(ws: Workspace, mode: Mode) -> dict[str, Any]:
@@ -84,7 +50,7 @@ def scheduler_latency(ws: Workspace, mode: Mode) -> dict[str, Any]:
             if resp.status_code not in (200, 201):
                 raise RuntimeError(f"trigger: HTTP {resp.status_code} {resp.text}")
             run_id = resp.json()["dag_run_id"]
-            first_cell = _first_stamp(stamp_file, timeout=300)
+            first_cell = per_run.first_stamp(stamp_file, timeout=300)
             run = servers.wait_for_run("tiny", run_id, timeout=300)
             done = time.time()
             if run["state"] != "success":
@@ -98,10 +64,20 @@ def scheduler_latency(ws: Workspace, mode: Mode) -> dict[str, Any]:
     return {"servers_startup_s": round(startup, 1), "samples": samples, "summary": series_summary(samples)}
 
 
-def run(ws: Workspace, mode: Mode, with_scheduler: bool = False) -> BenchResult:
-    pair = interleave("start latency: papermill vs nbr run (tiny)",
-                      ("papermill", lambda: cli_latency(ws, "papermill")),
-                      ("nbr run", lambda: cli_latency(ws, "nbr")), mode, key="latency_s")
+def run(ws: Workspace, mode: Mode, with_scheduler: bool = False, cli_pair: dict[str, Any] | None = None) -> BenchResult:
+    """``cli_pair``: the per-run benchmark's tiny pairs, which stamp their first cell too; reused
+    when given (with their own ratio on latency), so the same runs are not timed twice."""
+    if cli_pair is None:
+        cli_pair = interleave("start latency: papermill vs nbr run (tiny)",
+                              ("papermill", lambda: per_run.papermill_run(ws, "tiny")),
+                              ("nbr run", lambda: per_run.nbr_run(ws, "tiny")), mode, key="latency_s")
+    else:
+        progress("start latency: reusing the per-run benchmark's tiny runs")
+        ratios = [b["latency_s"] / a["latency_s"] for a, b in zip(cli_pair["samples_a"], cli_pair["samples_b"],
+                                                                   strict=True)]
+        cli_pair = {**cli_pair, "key": "latency_s", "ratios": [round(r, 4) for r in ratios],
+                    "ratio": summary(ratios, 4)}
+    pair = cli_pair
     data: dict[str, Any] = {"cli": pair}
     rows = []
     for side in ("a", "b"):

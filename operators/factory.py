@@ -34,7 +34,7 @@ SCHEMA_DIALECT = {"$schema": "http://json-schema.org/draft-07/schema#"}
 
 
 def _param(default: Any, **schema: Any) -> Param:
-    return Param(default, **schema, **SCHEMA_DIALECT)
+    return Param(default, **(schema | SCHEMA_DIALECT))
 
 
 def to_param(p: Parameter) -> Param:
