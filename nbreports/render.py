@@ -27,9 +27,11 @@ _FOCUSABLE = frozenset({"jp-Cell-inputWrapper", "jp-OutputArea-output"})
 
 # Text the browser never parses as tags: comments and the bodies of <script> and <style>.
 _RAW_TEXT = re.compile(r"<!--.*?-->|<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
-_ATTR = r"""[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
-_TAG = re.compile(rf"<(img|div)((?:\s+{_ATTR})*)\s*(/?)>", re.I)
-_ATTRS = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+_NAME = r"""[^\s"'>/=]+"""
+_VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+)"""  # double-quoted, single-quoted or bare
+_TAG = re.compile(rf"<(img|div)((?:\s+{_NAME}(?:\s*=\s*{_VALUE})?)*)\s*(/?)>", re.I)
+_ATTRS = re.compile(rf"({_NAME})(?:\s*=\s*({_VALUE}))?")
+_TABINDEX = re.compile(rf"\s+tabindex(?:\s*=\s*{_VALUE})?", re.I)
 
 
 def make_accessible(html: str) -> str:
@@ -53,8 +55,7 @@ def _fix_tag(match: re.Match[str]) -> str:
     classes = (found.get("class") or "").strip("\"'").split()
     if not _FOCUSABLE.intersection(classes):
         return match.group(0)
-    attrs = re.sub(r"""\s+tabindex(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""", "", attrs, flags=re.I)
-    return f'<{name}{attrs} tabindex="0"{slash}>'
+    return f'<{name}{_TABINDEX.sub("", attrs)} tabindex="0"{slash}>'
 
 
 @functools.cache

@@ -302,14 +302,11 @@ def run_report(platform: Platform, report: Report, values: dict[str, Any], log: 
         engine.prestart()  # the engine boots while the run is prepared
     try:
         plan = prepare(platform, report, values, **context)
-        if plan.cached_from:
-            engine.close()
-        else:  # nbconvert's import and templates load while the notebook runs
-            warm_up = threading.Thread(target=warm_html_renderer, args=(plan.hide_code,), daemon=True)
-            warm_up.start()
+        if not plan.cached_from:  # nbconvert's import and templates load while the notebook runs
+            threading.Thread(target=warm_html_renderer, args=(plan.hide_code,), daemon=True).start()
         result = execute(platform, plan, log, engine=engine)
     finally:
-        engine.close()
+        engine.close()  # a pre-started engine that got no job (invalid parameters, a cache hit)
     record = publish(platform, plan, result)
     raise_for_result(record)
     return record
