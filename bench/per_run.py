@@ -43,9 +43,13 @@ def _params(values: dict[str, Any]) -> list[str]:
     return args
 
 
-def _stamp(ws: Workspace, name: str) -> Path | None:
-    """Where the tiny notebook's first cell writes when it started (start latency); others have none."""
-    return ws.tmp / f"stamp-{time.monotonic_ns()}.txt" if name == "tiny" else None
+def _stamped(ws: Workspace, name: str) -> tuple[Path | None, dict[str, str]]:
+    """Where the tiny notebook's first cell writes when it started (start latency; others have
+    none), and the environment that tells it so."""
+    if name != "tiny":
+        return None, ws.env()
+    stamp = ws.tmp / f"stamp-{time.monotonic_ns()}.txt"
+    return stamp, ws.env(NBR_BENCH_STAMP=str(stamp))
 
 
 def _with_latency(sample: Sample, stamp: Path | None, started_at: float) -> Sample:
@@ -67,20 +71,18 @@ def first_stamp(path: Path, timeout: float = 0.0) -> float:
 
 
 def papermill_run(ws: Workspace, name: str) -> Sample:
-    folder, stamp = ws.notebooks / name, _stamp(ws, name)
+    folder, (stamp, env) = ws.notebooks / name, _stamped(ws, name)
     out = ws.tmp / f"pm-{name}-{time.monotonic_ns()}.ipynb"
     args = [str(VENV_BIN / "papermill"), str(folder / f"{name}.ipynb"), str(out), "-k", "python3",
             "--cwd", str(folder), *_params(NOTEBOOKS[name])]
-    env = ws.env(NBR_BENCH_STAMP=str(stamp)) if stamp else ws.env()
     res = measure_cmd(args, env=env, cwd=ws.root, workdir=ws.tmp).require_ok(f"papermill {name}")
     out.unlink(missing_ok=True)
     return _with_latency({"wall_s": round(res.wall_s, 4), **res.memory}, stamp, res.started_at)
 
 
 def nbr_run(ws: Workspace, name: str) -> Sample:
-    stamp = _stamp(ws, name)
+    stamp, env = _stamped(ws, name)
     args = [str(VENV_BIN / "nbr"), "run", name, "-q", *_params(NOTEBOOKS[name])]
-    env = ws.env(NBR_BENCH_STAMP=str(stamp)) if stamp else ws.env()
     res = measure_cmd(args, env=env, cwd=ws.root, workdir=ws.tmp).require_ok(f"nbr run {name}")
     return _with_latency({"wall_s": round(res.wall_s, 4), **res.memory}, stamp, res.started_at)
 

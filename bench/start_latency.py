@@ -68,16 +68,14 @@ def run(ws: Workspace, mode: Mode, with_scheduler: bool = False, cli_pair: dict[
     """``cli_pair``: the per-run benchmark's tiny pairs, which stamp their first cell too; reused
     when given (with their own ratio on latency), so the same runs are not timed twice."""
     if cli_pair is None:
-        cli_pair = interleave("start latency: papermill vs nbr run (tiny)",
-                              ("papermill", lambda: per_run.papermill_run(ws, "tiny")),
-                              ("nbr run", lambda: per_run.nbr_run(ws, "tiny")), mode, key="latency_s")
+        pair = interleave("start latency: papermill vs nbr run (tiny)",
+                          ("papermill", lambda: per_run.papermill_run(ws, "tiny")),
+                          ("nbr run", lambda: per_run.nbr_run(ws, "tiny")), mode, key="latency_s")
     else:
         progress("start latency: reusing the per-run benchmark's tiny runs")
         ratios = [b["latency_s"] / a["latency_s"] for a, b in zip(cli_pair["samples_a"], cli_pair["samples_b"],
                                                                    strict=True)]
-        cli_pair = {**cli_pair, "key": "latency_s", "ratios": [round(r, 4) for r in ratios],
-                    "ratio": summary(ratios, 4)}
-    pair = cli_pair
+        pair = {**cli_pair, "key": "latency_s", "ratios": [round(r, 4) for r in ratios], "ratio": summary(ratios, 4)}
     data: dict[str, Any] = {"cli": pair}
     rows = []
     for side in ("a", "b"):
