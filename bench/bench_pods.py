@@ -46,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="nbr-bench-pods-") as tmp:
         os.environ["NBREPORTS_HOME"] = str(Path(tmp) / "home")
-        from nbreports.catalog import load_report
-        from nbreports.runner import Platform, run_report
+        from nbreports.reports.catalog import load_report
+        from nbreports.runs.model import Platform
+        from nbreports.runs.runner import run_report
 
         platform = Platform.from_settings()
         notebooks = Path(tmp) / "notebooks"

@@ -23,13 +23,15 @@ def main() -> None:
     import nbformat
     import scrapbook  # noqa: F401
 
-    from nbreports.catalog import find_report
     from nbreports.engines import ExecutionResult
-    from nbreports.publish import read_scraps
-    from nbreports.render import render_html
-    from nbreports.runner import Platform, prepare, publish
+    from nbreports.reports.catalog import find_report
+    from nbreports.runs.model import Platform
+    from nbreports.runs.prepare import prepare
+    from nbreports.runs.publish import publish
+    from nbreports.runs.render import render_html
+    from nbreports.runs.scraps import read_scraps
     from nbreports.settings import Settings
-    from nbreports.store import Store
+    from nbreports.storage.store import Store
 
     import_s = time.perf_counter() - t0
     data = Path(sys.argv[1]).read_bytes()

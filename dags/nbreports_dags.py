@@ -1,14 +1,9 @@
-"""One Airflow DAG per report in ``notebooks/`` (or ``$NBREPORTS_NOTEBOOKS_DIR``).
+"""One Airflow DAG per report in the notebooks folder (``$NBREPORTS_NOTEBOOKS_DIR``, see ``nbreports.settings``).
 
 The word "DAG" here lets Airflow's safe-mode scan pick this file up.
 """
 
-import os
-from pathlib import Path
-
-from nbreports.settings import Settings
+from nbreports.settings import get_settings
 from operators.factory import build_dags
 
-_NOTEBOOKS = os.environ.get("NBREPORTS_NOTEBOOKS_DIR") or str(Path(__file__).resolve().parent.parent / "notebooks")
-
-globals().update(build_dags(Settings(notebooks_dir=Path(_NOTEBOOKS))))
+globals().update(build_dags(get_settings()))

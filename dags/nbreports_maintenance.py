@@ -8,22 +8,16 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import dag, task
-
-from nbreports.settings import Settings
-
-_NOTEBOOKS = os.environ.get("NBREPORTS_NOTEBOOKS_DIR") or str(Path(__file__).resolve().parent.parent / "notebooks")
 
 
 def _hook() -> Any:
     from operators.hooks import NbreportsHook
 
-    return NbreportsHook(settings=Settings(notebooks_dir=Path(_NOTEBOOKS)))
+    return NbreportsHook()
 
 
 @dag(
@@ -39,7 +33,7 @@ def _hook() -> Any:
 def nbreports_maintenance() -> None:
     @task
     def query_cache() -> dict[str, Any]:
-        from nbreports.cache_maintenance import maintain
+        from nbreports.kernel.querycache.expiry import maintain
 
         hook = _hook()
         platform, settings = hook.platform, hook.settings
@@ -52,11 +46,11 @@ def nbreports_maintenance() -> None:
 
     @task
     def backup() -> dict[str, Any]:
-        from nbreports.backup import backup as run_backup
+        from nbreports.history.backup import backup as run_backup
 
         hook = _hook()
         platform, settings = hook.platform, hook.settings
-        manifest = run_backup(platform.store, platform.db, settings.notebooks_dir, keep_days=settings.backup_keep_days)
+        manifest = run_backup(platform.store, platform.db, settings.resolved_notebooks_dir, keep_days=settings.backup_keep_days)
         return {"date": manifest["date"], "files": len(manifest["files"]), "skipped": manifest["skipped"],
                 "database": manifest["database"]["dialect"], "pruned": manifest["pruned"]}
 

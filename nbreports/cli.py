@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from nbreports.errors import ExecutionError, NbreportsError
-from nbreports.settings import Settings
+from nbreports.settings import Settings, get_settings
 
 
 def _value(text: str) -> Any:
@@ -27,21 +27,21 @@ def _value(text: str) -> Any:
 
 
 def _platform(settings: Settings) -> Any:
-    from nbreports.runner import Platform
+    from nbreports.runs.model import Platform
 
     return Platform.from_settings(settings)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.lean import optional_imports_skipped
+    from nbreports.lean_imports import optional_imports_skipped
 
-    with optional_imports_skipped():  # this process never needs them: see nbreports.lean
+    with optional_imports_skipped():  # this process never needs them: see nbreports.lean_imports
         import papermill.parameterize  # noqa: F401  (prepare uses it)
 
-        from nbreports.catalog import find_report
-        from nbreports.runner import run_report
+        from nbreports.reports.catalog import find_report
+        from nbreports.runs.runner import run_report
 
-    report = find_report(settings.notebooks_dir, args.report, settings.derived_cache_dir)
+    report = find_report(settings.resolved_notebooks_dir, args.report, settings.derived_cache_dir)
     values = {name: _value(text) for name, text in args.parameter or []}
     if args.parameters_json:
         values.update(json.loads(args.parameters_json))
@@ -60,9 +60,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.catalog import load_reports
+    from nbreports.reports.catalog import load_reports
 
-    reports, errors = load_reports(settings.notebooks_dir, settings.derived_cache_dir)
+    reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
     for report in reports:
         if args.names:
             print(report.name)
@@ -77,7 +77,7 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.names import check_report_name
+    from nbreports.identifiers import check_report_name
 
     runs = _platform(settings).db.history(check_report_name(args.report), limit=args.limit)
     if args.json:
@@ -98,8 +98,8 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.names import check_report_name
-    from nbreports.versions import list_saves
+    from nbreports.history.versions import list_saves
+    from nbreports.identifiers import check_report_name
 
     platform = _platform(settings)
     saves = list_saves(platform.store, platform.db, check_report_name(args.report))
@@ -115,7 +115,7 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.versions import show_version
+    from nbreports.history.versions import show_version
 
     report, sep, version = args.ref.partition("@")
     if not sep:
@@ -131,21 +131,21 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.names import check_report_name
-    from nbreports.versions import restore_version
+    from nbreports.history.versions import restore_version
+    from nbreports.identifiers import check_report_name
 
     platform = _platform(settings)
-    folder = settings.notebooks_dir / check_report_name(args.report)
-    sha = restore_version(platform.store, platform.db, folder, args.version, author=_author())
+    folder = settings.resolved_notebooks_dir / check_report_name(args.report)
+    sha = restore_version(platform.store, platform.db, folder, args.version, author=settings.resolved_author)
     print(f"restored {args.report} to version {sha[:12]}")
     return 0
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.backup import backup
+    from nbreports.history.backup import backup
 
     platform = _platform(settings)
-    manifest = backup(platform.store, platform.db, settings.notebooks_dir, keep_days=settings.backup_keep_days)
+    manifest = backup(platform.store, platform.db, settings.resolved_notebooks_dir, keep_days=settings.backup_keep_days)
     print(f"backup {manifest['date']}: {len(manifest['files'])} files, database ({manifest['database']['dialect']})"
           + (f", pruned {', '.join(manifest['pruned'])}" if manifest["pruned"] else ""))
     return 0
@@ -154,7 +154,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_restore_backup(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from nbreports.backup import restore_backup
+    from nbreports.history.backup import restore_backup
 
     try:
         day = date.fromisoformat(args.date)
@@ -162,8 +162,8 @@ def cmd_restore_backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {args.date!r} is not a date such as 2024-01-31", file=sys.stderr)
         return 2
     platform = _platform(settings)
-    result = restore_backup(platform.store, platform.db, settings.notebooks_dir, day, overwrite=args.overwrite,
-                            author=_author())
+    result = restore_backup(platform.store, platform.db, settings.resolved_notebooks_dir, day, overwrite=args.overwrite,
+                            author=settings.resolved_author)
     for state in ("restored", "overwritten", "unchanged", "kept"):
         for path in result[state]:
             print(f"{state:11} {path}")
@@ -175,8 +175,8 @@ def cmd_restore_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.cache_maintenance import apply_lifecycle, s3_client, s3_location, sweep
-    from nbreports.store import open_store
+    from nbreports.kernel.querycache.expiry import apply_lifecycle, s3_client, s3_location, sweep
+    from nbreports.storage.store import open_store
 
     store = open_store(settings.resolved_store_url, settings.store_options)  # no database needed
     if args.action == "setup":
@@ -195,18 +195,11 @@ def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _author() -> str:
-    import getpass
-    import os
-
-    return os.environ.get("NBREPORTS_AUTHOR") or getpass.getuser()
-
-
 def cmd_pod_spec(args: argparse.Namespace, settings: Settings) -> int:
-    from nbreports.catalog import find_report
-    from nbreports.podspec import report_pod_manifest
+    from nbreports.pods.request import report_pod_manifest
+    from nbreports.reports.catalog import find_report
 
-    report = find_report(settings.notebooks_dir, args.report, settings.derived_cache_dir)
+    report = find_report(settings.resolved_notebooks_dir, args.report, settings.derived_cache_dir)
     manifest = report_pod_manifest(report, settings, profile=args.profile, run_id=args.run_id,
                                    try_number=args.try_number)
     print(yaml.safe_dump(manifest, sort_keys=False), end="")
@@ -277,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args, Settings()))
+        return int(args.func(args, get_settings()))
     except NbreportsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
     ├── ParameterError       run parameters do not match the notebook's schema
     │   └── ProfileError     the compute profile asked for is unknown or not allowed for the team
     ├── ConfigError          the administrators' compute config (profiles, teams, images) is invalid
+    │   └── UnknownEngineError  no execution engine of that name is registered
     ├── ReportNotFound       no such report in the notebooks folder
     ├── StoreError           reading or writing the store failed
     │   ├── UnsafePathError  a report name or path would escape the store
@@ -15,6 +16,7 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
     ├── CacheError           a query-cache entry cannot be keyed safely (unknown connection identity)
     ├── VersionNotFound      no (or more than one) notebook version matches
     ├── BackupError          a backup is missing, incomplete or cannot be restored
+    ├── BadQuery             a filter, cursor or page size sent to the read side cannot be used
     ├── DatabaseError        the platform database could not be reached or migrated
     └── ExecutionError       the notebook ran and failed (output notebook is saved first)
         ├── CellExecutionError  a cell raised
@@ -25,6 +27,8 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class NbreportsError(Exception):
@@ -44,6 +48,9 @@ class SpecError(NbreportsError):
         where = f"{file}: {field}" if field else file
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt from its parts, so it survives pickling (Airflow, processes)
+        return (type(self), (self.file, self.field, self.problem))
+
 
 class ParameterError(NbreportsError):
     """Run parameters do not match the notebook's parameter schema."""
@@ -53,6 +60,9 @@ class ParameterError(NbreportsError):
         self.problems = problems
         super().__init__(f"invalid parameters for report {report!r}: " + "; ".join(problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.report, self.problems))
+
 
 class ProfileError(ParameterError):
     """The compute profile asked for is unknown or not allowed for the report's team."""
@@ -60,6 +70,10 @@ class ProfileError(ParameterError):
 
 class ConfigError(NbreportsError):
     """The compute config file (profiles, teams, images) is missing or invalid."""
+
+
+class UnknownEngineError(ConfigError):
+    """No execution engine is registered under the name a report or caller asked for."""
 
 
 class ReportNotFound(NbreportsError):
@@ -90,6 +104,10 @@ class BackupError(NbreportsError):
     """A backup is missing, incomplete (no manifest) or cannot be restored."""
 
 
+class BadQuery(NbreportsError):
+    """A filter, cursor or page size sent to the read side cannot be used (the API answers 400)."""
+
+
 class DatabaseError(NbreportsError):
     """The platform database could not be reached or migrated."""
 
@@ -101,6 +119,9 @@ class ExecutionError(NbreportsError):
         self.cell_index = cell_index
         self.output_uri = output_uri
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_execution_error, (type(self), str(self), self.cell_index, self.output_uri))
 
 
 class CellExecutionError(ExecutionError):
@@ -121,3 +142,8 @@ class OutOfMemoryError(KernelDiedError):
 
 class ImageError(ExecutionError):
     """The pod's image could not be found or started, so the notebook never ran."""
+
+
+def _rebuild_execution_error(cls: type[ExecutionError], message: str, cell_index: int | None,
+                             output_uri: str | None) -> ExecutionError:
+    return cls(message, cell_index=cell_index, output_uri=output_uri)

@@ -1,30 +1,43 @@
 """Settings of the core, each declared once with its type, default and help.
 
 Every setting can be given as an environment variable ``NBREPORTS_<NAME>``
-(e.g. ``NBREPORTS_STORE_URL=s3://reports/prod``).
+(e.g. ``NBREPORTS_STORE_URL=s3://reports/prod``). Code reads them through ``get_settings()``
+(one cached instance per process), never from ``os.environ``.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CHECKOUT = Path(__file__).resolve().parent.parent  # the project folder, when nbreports runs from it (editable)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NBREPORTS_", extra="ignore")
+    """Every setting of nbreports; ``NBREPORTS_<NAME>`` in the environment sets ``<name>``."""
+
+    model_config = SettingsConfigDict(env_prefix="NBREPORTS_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(
         default=Path(".nbreports"),
         description="Folder for the embedded defaults: the local store, the SQLite database and caches.",
     )
-    notebooks_dir: Path = Field(
-        default=Path("notebooks"),
-        description="Folder holding one sub-folder per report (a notebook and its report.yaml).",
+    notebooks_dir: Path | None = Field(
+        default=None,
+        description="Folder holding one sub-folder per report (a notebook and its report.yaml). "
+        "Empty means ./notebooks if there is one, else the notebooks/ folder of the nbreports checkout "
+        "(beside dags/, as in the DAG bundle).",
+    )
+    profiles_file: Path | None = Field(
+        default=None,
+        description="The administrators' compute config (profiles, team environments, images). "
+        "Empty means config/profiles.yaml beside the notebooks folder.",
     )
     store_url: str = Field(
         default="",
@@ -59,20 +72,62 @@ class Settings(BaseSettings):
         default=14, gt=0, description="Days of daily backups (backups/<date>/ in the store) kept by the backup DAG.",
     )
 
+    author: str | None = Field(
+        default=None, validation_alias=AliasChoices("NBREPORTS_AUTHOR", "JUPYTERHUB_USER"),
+        description="Who saves notebook versions and restores (nbr, the Jupyter hook); "
+        "JupyterHub sets JUPYTERHUB_USER in each user's server. Empty means the account's login name.",
+    )
+    image: str | None = Field(
+        default=None, validation_alias=AliasChoices("NBREPORTS_IMAGE", "JUPYTER_IMAGE_SPEC"),
+        description="The kernel image a Jupyter server runs on, recorded with each version it saves.",
+    )
+    report: str | None = Field(
+        default=None, description="Inside a kernel: the report being run (set by the engine).",
+    )
+    run_id: str | None = Field(
+        default=None, description="Inside a kernel: the run being executed (set by the engine).",
+    )
+
     @field_validator("store_options", mode="before")
     @classmethod
     def _parse_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) and value else (value or {})
 
     @cached_property
+    def resolved_notebooks_dir(self) -> Path:
+        """The notebooks folder: the setting, else ./notebooks, else the checkout's notebooks/."""
+        if self.notebooks_dir is not None:
+            return self.notebooks_dir.absolute()
+        here = Path("notebooks")
+        return here.absolute() if here.is_dir() else CHECKOUT / "notebooks"
+
+    @cached_property
+    def resolved_profiles_file(self) -> Path:
+        """The compute config file: the setting, else config/profiles.yaml beside the notebooks folder."""
+        return (self.profiles_file or self.resolved_notebooks_dir.parent / "config" / "profiles.yaml").absolute()
+
+    @cached_property
+    def resolved_author(self) -> str:
+        """Who acts: the setting (or JupyterHub's user), else the login name of the account."""
+        return self.author or getpass.getuser()
+
+    @cached_property
     def resolved_store_url(self) -> str:
+        """The store: the setting, else a folder in the home folder."""
         return self.store_url or str((self.home / "store").absolute())
 
     @cached_property
     def resolved_database_url(self) -> str:
+        """The platform database: the setting, else SQLite in the home folder."""
         return self.database_url or f"sqlite:///{(self.home / 'platform.db').absolute()}"
 
     @cached_property
     def derived_cache_dir(self) -> Path:
         """Where facts derived from notebooks are cached, keyed by content hash."""
         return self.home / "cache" / "derived"
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment once (tests call ``get_settings.cache_clear()``)."""
+    return Settings()

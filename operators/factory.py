@@ -1,7 +1,7 @@
 """The DAG factory: one DAG per report folder, with a typed trigger form from its parameters.
 
 Parsing stays cheap: what is derived from a notebook is cached by content hash (see
-``nbreports.catalog``), so an unchanged report costs two file reads and a hash per parse.
+``nbreports.reports.catalog``), so an unchanged report costs two file reads and a hash per parse.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
-from nbreports.catalog import Report, load_reports
-from nbreports.compute import POD_EXECUTORS, config_path, load_compute_config
 from nbreports.errors import ConfigError, SpecError
-from nbreports.parameters import Parameter
-from nbreports.settings import Settings
+from nbreports.pods.compute import POD_EXECUTORS, config_path, load_compute_config
+from nbreports.reports.catalog import Report, load_reports
+from nbreports.reports.parameters import Parameter
+from nbreports.settings import Settings, get_settings
 from operators.report import (
     FORCE_PARAM,
     PROFILE_PARAM,
@@ -137,9 +137,9 @@ class InvalidReports(DAG):
 
 def build_dags(settings: Settings | None = None) -> dict[str, DAG]:
     """Every report's DAG by id, plus a stand-in that raises the errors of the invalid ones."""
-    settings = settings or Settings()
-    reports, errors = load_reports(settings.notebooks_dir, settings.derived_cache_dir)
-    dags: dict[str, DAG] = {report.name: build_dag(report, settings.notebooks_dir) for report in reports}
+    settings = settings or get_settings()
+    reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
+    dags: dict[str, DAG] = {report.name: build_dag(report, settings.resolved_notebooks_dir) for report in reports}
     if errors:
         dags["nbreports_invalid_reports"] = InvalidReports(errors)
     return dags

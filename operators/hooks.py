@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 
 from airflow.sdk import BaseHook
 
-from nbreports.runner import Platform
-from nbreports.settings import Settings
-from nbreports.store import Store
+from nbreports.runs.model import Platform
+from nbreports.settings import Settings, get_settings
+from nbreports.storage.store import Store
 
 
 class NbreportsHook(BaseHook):
@@ -30,7 +30,7 @@ class NbreportsHook(BaseHook):
     def __init__(self, db_conn_id: str = default_conn_name, settings: Settings | None = None) -> None:
         super().__init__()
         self.db_conn_id = db_conn_id
-        self.settings = settings or Settings()
+        self.settings = settings or get_settings()
 
     def _database_url(self) -> str | None:
         from airflow.sdk.exceptions import AirflowNotFoundException

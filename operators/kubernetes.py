@@ -1,6 +1,6 @@
 """The ``kubernetes`` execute step: the run's Pod manifest, started by the provider's KubernetesPodOperator.
 
-The pod is exactly ``nbreports.pods.build_pod_manifest`` (the one ``podman`` plays and the tests
+The pod is exactly ``nbreports.pods.manifest.build_pod_manifest`` (the one ``podman`` plays and the tests
 validate); the operator adds its own task labels, so a retry re-attaches to a pod still running.
 It defers while the pod runs, streams papermill's log into the task log, deletes the pod when
 done, and leaves ``execution.json`` in the store so the publish task can tell how the run ended.
@@ -17,12 +17,13 @@ from kubernetes.client import ApiClient
 from kubernetes.client import models as k8s
 
 from nbreports.engines.base import ExecutionResult
-from nbreports.engines.pod_result import classify
 from nbreports.errors import StoreError
-from nbreports.podplan import plan_pod
-from nbreports.pods import CONTAINER, build_pod_manifest
-from nbreports.runner import RunPlan
-from nbreports.store import Store
+from nbreports.pods.manifest import CONTAINER, build_pod_manifest
+from nbreports.pods.outcome import classify
+from nbreports.pods.request import plan_pod
+from nbreports.runs.model import RunPlan
+from nbreports.runs.states import FailureKind, RunStatus
+from nbreports.storage.store import Store
 from operators.hooks import NbreportsHook
 
 _IMAGE_PROBLEMS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -102,7 +103,7 @@ class KubernetesReportOperator(KubernetesPodOperator):
         request = plan_pod(self.nbreports.platform, plan)
         waiting = {s.state.waiting.reason for s in (status.container_statuses or [])
                    if s.name == CONTAINER and s.state and s.state.waiting}
-        result = ExecutionResult(status="failed", error_type="image_missing",
+        result = ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.IMAGE_MISSING,
                                  error=f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})"
                                  ) if waiting & _IMAGE_PROBLEMS else classify(
             exit_code=terminated.exit_code if terminated else None, nb=nb,

@@ -13,9 +13,15 @@ from typing import Any
 from airflow.sdk import Asset, BaseOperator, Context, TriggerRule
 from airflow.sdk.exceptions import AirflowFailException
 
-from nbreports.catalog import Report, find_report
-from nbreports.errors import ExecutionError, ParameterError
-from nbreports.runner import RunPlan, execute, load_execution, prepare, publish, raise_for_result, run_report
+from nbreports.errors import ParameterError
+from nbreports.reports.catalog import Report, find_report
+from nbreports.runs.execute import execute, load_execution
+from nbreports.runs.failures import execution_error, raise_for_result
+from nbreports.runs.model import RunPlan
+from nbreports.runs.prepare import prepare
+from nbreports.runs.publish import publish
+from nbreports.runs.runner import run_report
+from nbreports.runs.states import RunStatus
 from operators.hooks import NbreportsHook
 
 FORCE_PARAM = "force"  # trigger parameter that bypasses the run cache
@@ -49,7 +55,7 @@ class _ReportOperator(BaseOperator):
 
     def load_report(self) -> Report:
         settings = self.hook.settings
-        folder = Path(self.notebooks_dir) if self.notebooks_dir else settings.notebooks_dir
+        folder = Path(self.notebooks_dir) if self.notebooks_dir else settings.resolved_notebooks_dir
         return find_report(folder, self.report, settings.derived_cache_dir)
 
     def _airflow_ids(self, context: Context) -> dict[str, Any]:
@@ -111,10 +117,11 @@ class ExecuteReportOperator(_ReportOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         plan = RunPlan.from_dict(self.plan)
-        result = execute(self.hook.platform, plan, self.log.info, try_number=context["ti"].try_number)
-        if result.status != "success":
-            raise ExecutionError(f"report {plan.report} run {plan.run_id} failed: {result.error}",
-                                 cell_index=result.failed_cell)
+        platform = self.hook.platform
+        result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number)
+        if result.status != RunStatus.SUCCESS:
+            raise execution_error(plan.report, plan.run_id, result.error, result.error_type,
+                                  failed_cell=result.failed_cell, output_uri=platform.store.uri(plan.key("output.ipynb")))
         return result.to_dict()
 
 

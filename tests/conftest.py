@@ -20,6 +20,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the environment it set: ``get_settings()`` caches one ``Settings`` per process."""
+    from nbreports.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh NBREPORTS_HOME (local store + SQLite) for one test."""
@@ -87,7 +97,7 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     """A migrated platform database, once on SQLite and once on a fresh PostgreSQL database."""
-    from nbreports.db import PlatformDB
+    from nbreports.storage.database import PlatformDB
 
     if request.param == "sqlite":
         yield PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")

@@ -9,19 +9,22 @@ from __future__ import annotations
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
 from nbreports.engines.local import LocalEngine
 from nbreports.engines.podman import KubernetesEngine, PodmanEngine
+from nbreports.errors import UnknownEngineError
 
 _ENGINES: dict[str, type[Engine]] = {}
 
 
 def register_engine(name: str, engine: type[Engine]) -> None:
+    """Make ``get_engine(name)`` (and a spec's ``executor: name``) run jobs with ``engine``."""
     _ENGINES[name] = engine
 
 
 def get_engine(name: str) -> Engine:
+    """A new engine of the registered ``name``; ``UnknownEngineError`` names the known ones."""
     try:
         return _ENGINES[name]()
     except KeyError:
-        raise ValueError(f"unknown executor {name!r}; known: {', '.join(sorted(_ENGINES))}") from None
+        raise UnknownEngineError(f"unknown executor {name!r}; known: {', '.join(sorted(_ENGINES))}") from None
 
 
 register_engine("local", LocalEngine)

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbreports.runs.states import FailureKind, RunStatus
+
 if TYPE_CHECKING:
-    from nbreports.pods import PodRequest
+    from nbreports.pods.manifest import PodRequest
 
 LogSink = Callable[[str], None]
 
@@ -27,15 +29,30 @@ class ExecutionJob:
 
 @dataclass
 class ExecutionResult:
-    status: str  # "success" or "failed"
+    """How an execution ended: the status, and for a failure its kind, message and cell."""
+
+    status: RunStatus
     error: str | None = None
-    error_type: str | None = None  # cell_error, kernel_died, cell_timeout, run_timeout, engine_error
+    error_type: FailureKind | None = None
     failed_cell: int | None = None
     duration_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:  # from JSON (the papermill child, execution.json) they arrive as strings
+        self.status = RunStatus(self.status)
+        self.error_type = FailureKind(self.error_type) if self.error_type else None
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON (enums as their values), as ``execution.json`` and XCom hold it."""
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["error_type"] = self.error_type.value if self.error_type else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExecutionResult:
+        """The result back from ``to_dict``'s JSON."""
+        return cls(**data)
 
 
 class Engine:

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
-from nbreports.engines.tree_memory import PeakMemory
+from nbreports.engines.process_memory import PeakMemory
+from nbreports.runs.states import FailureKind, RunStatus
 
 _GRACE_S = 15  # after SIGTERM, time for papermill to save the output notebook
 
@@ -67,7 +68,7 @@ class LocalEngine(Engine):
         result.duration_s = round(time.monotonic() - start, 3)
         if timed_out:
             where = f" in cell {result.failed_cell}" if result.failed_cell is not None else ""
-            result.status, result.error_type = "failed", "run_timeout"
+            result.status, result.error_type = RunStatus.FAILED, FailureKind.RUN_TIMEOUT
             result.error = f"run timed out after {job.run_timeout}s{where}"
         return result
 
@@ -116,6 +117,6 @@ def _read_result(result_file: Path, returncode: int | None) -> ExecutionResult:
         return ExecutionResult(**json.loads(result_file.read_text()))
     except (OSError, ValueError, TypeError):
         return ExecutionResult(
-            status="failed", error_type="engine_error",
+            status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
             error=f"the papermill process ended with exit code {returncode} before reporting a result",
         )

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nbreports.lean import optional_imports_skipped
+from nbreports.lean_imports import optional_imports_skipped
+from nbreports.runs.states import FailureKind, RunStatus
 
 
 class _Terminated(Exception):
@@ -49,25 +50,25 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             log_output=True, progress_bar=False, execution_timeout=job["cell_timeout"],
             request_save_on_cell_execute=True, on_cell_start=_on_cell_start,
         )
-        return {"status": "success"}
+        return {"status": RunStatus.SUCCESS}
     except PapermillExecutionError as exc:
-        return {"status": "failed", "error_type": "cell_error", "failed_cell": exc.cell_index,
+        return {"status": RunStatus.FAILED, "error_type": FailureKind.CELL_ERROR, "failed_cell": exc.cell_index,
                 "error": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}"}
     except CellTimeoutError as exc:
         cell = _current_cell
-        return {"status": "failed", "error_type": "cell_timeout", "failed_cell": cell,
+        return {"status": RunStatus.FAILED, "error_type": FailureKind.CELL_TIMEOUT, "failed_cell": cell,
                 "error": f"cell {cell} exceeded the cell timeout of {job['cell_timeout']}s ({exc})"}
     except DeadKernelError as exc:
         cell = _current_cell
-        return {"status": "failed", "error_type": "kernel_died", "failed_cell": cell,
+        return {"status": RunStatus.FAILED, "error_type": FailureKind.KERNEL_DIED, "failed_cell": cell,
                 "error": f"the kernel died while running cell {cell}: {exc}"}
     except _Terminated:
-        return {"status": "failed", "error_type": "run_timeout",
+        return {"status": RunStatus.FAILED, "error_type": FailureKind.RUN_TIMEOUT,
                 "failed_cell": _current_cell, "error": "stopped by the run timeout"}
 
 
 def main() -> None:
-    with optional_imports_skipped():  # 0.3 s instead of 1.9 s: see nbreports.lean
+    with optional_imports_skipped():  # 0.3 s instead of 1.9 s: see nbreports.lean_imports
         import papermill  # noqa: F401
 
     job = json.load(sys.stdin)  # blocks until the parent has prepared the run
@@ -75,7 +76,7 @@ def main() -> None:
     try:
         result = run(job)
     except Exception as exc:  # anything else still leaves a result the parent can read
-        result = {"status": "failed", "error_type": "engine_error", "error": f"{type(exc).__name__}: {exc}"}
+        result = {"status": RunStatus.FAILED, "error_type": FailureKind.ENGINE_ERROR, "error": f"{type(exc).__name__}: {exc}"}
     Path(job["result_path"]).write_text(json.dumps(result))
 
 

@@ -22,11 +22,12 @@ from typing import Any
 import yaml
 
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
-from nbreports.engines.pod_memory import MemoryWatch
-from nbreports.engines.pod_result import classify
 from nbreports.errors import ExecutionError, StoreError
-from nbreports.pods import CONTAINER, LABEL_PREFIX, PodRequest, build_pod_manifest, pod_name
-from nbreports.store import Store, open_store
+from nbreports.pods.cgroup_memory import MemoryWatch
+from nbreports.pods.manifest import CONTAINER, LABEL_PREFIX, PodRequest, build_pod_manifest, pod_name
+from nbreports.pods.outcome import classify
+from nbreports.runs.states import FailureKind, RunStatus
+from nbreports.storage.store import Store, open_store
 
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 _STOP_GRACE_S = 10
@@ -69,7 +70,7 @@ class PodmanEngine(Engine):
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
         if job.pod is None:
-            return ExecutionResult(status="failed", error_type="engine_error",
+            return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
                                    error="the podman engine needs a pod request (was the run prepared for a pod?)")
         start = time.monotonic()
         request = job.pod
@@ -82,7 +83,7 @@ class PodmanEngine(Engine):
         pod = existing or manifest["metadata"]["name"]
         image_info = self._image(request.image)
         if image_info is None:
-            return ExecutionResult(status="failed", error_type="image_missing", duration_s=0.0,
+            return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.IMAGE_MISSING, duration_s=0.0,
                                    error=f"image {request.image} not found: build it with `make images` "
                                          "or pin an existing digest")
         with tempfile.TemporaryDirectory(prefix="nbr-pod-") as tmp:
@@ -93,7 +94,7 @@ class PodmanEngine(Engine):
                     self._play(Path(tmp), manifest, secret, secret_data, log)
                 outcome = self._follow(f"{pod}-{CONTAINER}", request, log)
             except ExecutionError as exc:
-                return ExecutionResult(status="failed", error_type="engine_error", error=str(exc),
+                return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR, error=str(exc),
                                        duration_s=round(time.monotonic() - start, 3))
             finally:
                 self._teardown(pod, secret)
@@ -194,6 +195,6 @@ class KubernetesEngine(Engine):
     name = "kubernetes"
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
-        return ExecutionResult(status="failed", error_type="engine_error",
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
                                error="executor 'kubernetes' runs through the Airflow DAG (KubernetesPodOperator); "
                                      "use executor 'podman' to run the same pod on this machine")

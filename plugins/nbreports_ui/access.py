@@ -16,7 +16,7 @@ from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import Depends, HTTPException, Path, status
 
-from nbreports.names import REPORT_NAME, RUN_ID
+from nbreports.identifiers import REPORT_NAME, RUN_ID
 
 Action = Literal["view", "execute", "change"]
 _METHODS = {"view": "GET", "execute": "POST", "change": "PUT"}

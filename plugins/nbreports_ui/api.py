@@ -13,11 +13,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from nbreports import compare, queries
+from nbreports.browse import compare, queries
 from nbreports.errors import NbreportsError, StoreError
-from nbreports.names import SHA256
-from nbreports.parameters import parameters_from_dicts
-from nbreports.store import Store
+from nbreports.identifiers import SHA256
+from nbreports.reports.parameters import parameters_from_dicts
+from nbreports.storage.store import Store
 from nbreports_ui.access import AnyUser, RunId, ViewReport, allowed_reports
 from nbreports_ui.services import disk_reports, platform
 

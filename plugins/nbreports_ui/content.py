@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from nbreports import queries
+from nbreports.browse import queries
 from nbreports.errors import StoreError
-from nbreports.store import Store
+from nbreports.storage.store import Store
 from nbreports_ui.access import RunId, ViewReport
 from nbreports_ui.api import artifacts_of
 from nbreports_ui.services import platform

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from nbreports.names import SHA256
+from nbreports.identifiers import SHA256
 from nbreports_ui.access import AnyUser, RunId, ViewReport
 from nbreports_ui.content import SANDBOX
 

@@ -7,15 +7,14 @@ from ``NBREPORTS_*``).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from functools import cache
 from pathlib import Path
 
-from nbreports.catalog import Report, load_reports
-from nbreports.runner import Platform
-from nbreports.settings import Settings
+from nbreports.reports.catalog import Report, load_reports
+from nbreports.runs.model import Platform
+from nbreports.settings import get_settings
 
 _DISK_TTL_S = 10.0
 _lock = threading.Lock()
@@ -23,15 +22,15 @@ _disk: tuple[float, list[Report]] = (0.0, [])
 
 
 def notebooks_dir() -> Path:
-    """Same rule as the DAG file: ``$NBREPORTS_NOTEBOOKS_DIR`` or the repository's ``notebooks/``."""
-    return Path(os.environ.get("NBREPORTS_NOTEBOOKS_DIR") or Path(__file__).resolve().parents[2] / "notebooks")
+    """The same folder the DAG files read (``nbreports.settings``)."""
+    return get_settings().resolved_notebooks_dir
 
 
 @cache
 def platform() -> Platform:
     from operators.hooks import NbreportsHook
 
-    return NbreportsHook(settings=Settings(notebooks_dir=notebooks_dir())).platform
+    return NbreportsHook().platform
 
 
 def disk_reports() -> list[Report]:

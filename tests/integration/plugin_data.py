@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nbreports.catalog import load_report
-from nbreports.runner import Platform, run_report
+from nbreports.reports.catalog import load_report
+from nbreports.runs.model import Platform
+from nbreports.runs.runner import run_report
 from nbreports.settings import Settings
 from tests.helpers import make_report
 from tests.integration.servers import AirflowServers

@@ -35,7 +35,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from nbreports.db import PlatformDB, _migrated_engine
+from nbreports.storage.database import PlatformDB, _migrated_engine
 from tests.conftest import REPO, create_pg_database, drop_pg_database, free_port
 
 VENV_BIN = REPO / ".venv" / "bin"

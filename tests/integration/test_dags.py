@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from nbreports.store import Store, open_store
+from nbreports.storage.store import Store, open_store
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

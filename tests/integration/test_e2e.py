@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import pytest
 
-from nbreports.db import PlatformDB
-from nbreports.store import Store, open_store
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.store import Store, open_store
 from tests.integration.servers import AirflowServers, ServersError
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

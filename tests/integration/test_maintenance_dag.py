@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from nbreports.store import open_store
+from nbreports.storage.store import open_store
 from tests.integration.test_dags import run_dag
 
 pytestmark = pytest.mark.integration

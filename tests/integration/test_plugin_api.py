@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from nbreports.db import PlatformDB
+from nbreports.storage.database import PlatformDB
 from tests.integration.plugin_data import PROBE, seed_probe_runs
 from tests.integration.servers import AirflowServers
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from nbreports.db import PlatformDB
+from nbreports.storage.database import PlatformDB
 from tests.conftest import REPO
 from tests.integration.plugin_data import PROBE, seed_probe_runs
 from tests.integration.servers import USERS, AirflowServers

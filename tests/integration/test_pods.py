@@ -17,10 +17,11 @@ import nbformat
 import pytest
 import yaml
 
-from nbreports.catalog import load_report
 from nbreports.errors import CellExecutionError, ImageError, OutOfMemoryError, RunTimeoutError
-from nbreports.runner import Platform, run_report
-from nbreports.store import Store, open_store
+from nbreports.reports.catalog import load_report
+from nbreports.runs.model import Platform
+from nbreports.runs.runner import run_report
+from nbreports.storage.store import Store, open_store
 from tests.conftest import REPO
 from tests.helpers import make_report
 
@@ -159,9 +160,11 @@ def test_run_timeout_stops_the_pod_and_keeps_the_output(home, kernel_image, prof
 def test_a_retry_reattaches_to_the_running_pod(home, kernel_image, profiles, notebooks):
     """A lost worker's pod keeps running: the next try follows it instead of starting another."""
     from nbreports.engines.podman import PodmanEngine
-    from nbreports.podplan import plan_pod
-    from nbreports.pods import build_pod_manifest
-    from nbreports.runner import execute, prepare, publish
+    from nbreports.pods.manifest import build_pod_manifest
+    from nbreports.pods.request import plan_pod
+    from nbreports.runs.execute import execute
+    from nbreports.runs.prepare import prepare
+    from nbreports.runs.publish import publish
 
     rep = load_report(make_report(notebooks, "lost", None, "import time\ntime.sleep(6)\nprint('done', flush=True)",
                                   spec={"executor": "podman"}))

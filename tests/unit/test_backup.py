@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import nbformat
 import pytest
 
-from nbreports.backup import backup, backup_key, restore_backup
-from nbreports.db import PlatformDB
 from nbreports.errors import BackupError
-from nbreports.store import open_store
-from nbreports.versions import list_saves, save_version
+from nbreports.history.backup import backup, backup_key, restore_backup
+from nbreports.history.versions import list_saves, save_version
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.store import open_store
 from tests.helpers import make_notebook, make_report
 
 DAY = date(2024, 3, 10)

@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from nbreports.catalog import load_report
-from nbreports.db import RunRow
 from nbreports.errors import SpecError
-from nbreports.runner import Platform, run_report
-from nbreports.spec import parse_spec
-from nbreports.store import Store
+from nbreports.reports.catalog import load_report
+from nbreports.reports.spec import parse_spec
+from nbreports.runs.model import Platform
+from nbreports.runs.runner import run_report
+from nbreports.storage.database import RunRow
+from nbreports.storage.store import Store
 from tests.helpers import make_report
 
 CELLS = ("import scrapbook as sb, pathlib, time\n"

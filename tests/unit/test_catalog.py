@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from nbreports import catalog
-from nbreports.catalog import find_report, load_report, load_reports
 from nbreports.errors import ReportNotFound, SpecError, UnsafePathError
+from nbreports.reports import catalog
+from nbreports.reports.catalog import find_report, load_report, load_reports
 from tests.helpers import make_report
 
 

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from nbreports import db
+from nbreports.storage import database as db
 from tests.conftest import create_pg_database, drop_pg_database
 
 
@@ -46,7 +46,7 @@ def test_first_use_by_many_processes_at_once_migrates_once(url):
     import subprocess
     import sys
 
-    code = "import sys; from nbreports.db import PlatformDB; PlatformDB(sys.argv[1]); print('ok')"
+    code = "import sys; from nbreports.storage.database import PlatformDB; PlatformDB(sys.argv[1]); print('ok')"
     procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(4)]
     results = [p.communicate(timeout=120) for p in procs]

@@ -13,9 +13,9 @@ import nbformat
 import pytest
 import requests
 
-from nbreports.db import PlatformDB
-from nbreports.store import open_store
-from nbreports.versions import list_saves, read_version
+from nbreports.history.versions import list_saves, read_version
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.store import open_store
 from tests.conftest import free_port
 from tests.helpers import make_notebook, make_report
 

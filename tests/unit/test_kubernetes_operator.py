@@ -12,10 +12,11 @@ import yaml
 from kubernetes.client import models as k8s
 from kubernetes_validate.utils import latest_version
 
-from nbreports.catalog import load_report
 from nbreports.errors import ProfileError
-from nbreports.runner import Platform, prepare
-from nbreports.store import Store
+from nbreports.reports.catalog import load_report
+from nbreports.runs.model import Platform
+from nbreports.runs.prepare import prepare
+from nbreports.storage.store import Store
 from operators.factory import build_dag
 from operators.kubernetes import KubernetesReportOperator, pod_to_manifest
 from operators.report import PROFILE_PARAM

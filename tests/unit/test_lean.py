@@ -1,11 +1,11 @@
-"""Imports without the optional extras nbreports never uses (``nbreports.lean``)."""
+"""Imports without the optional extras nbreports never uses (``nbreports.lean_imports``)."""
 
 import subprocess
 import sys
 
 import pytest
 
-from nbreports.lean import optional_imports_skipped
+from nbreports.lean_imports import optional_imports_skipped
 
 
 def test_skipped_modules_fail_to_import_inside_and_import_again_after():
@@ -22,7 +22,7 @@ def test_skipped_modules_fail_to_import_inside_and_import_again_after():
 def test_papermill_imported_lean_still_runs_local_paths_and_reimports_cloud_sdks_after():
     code = (
         "import sys\n"
-        "from nbreports.lean import optional_imports_skipped\n"
+        "from nbreports.lean_imports import optional_imports_skipped\n"
         "with optional_imports_skipped():\n"
         "    import papermill.iorw as io\n"
         "assert 'gcsfs' not in sys.modules and 'rfc3987_syntax' not in sys.modules\n"

@@ -1,8 +1,8 @@
 import pytest
 
 from nbreports.errors import ParameterError, SpecError
-from nbreports.parameters import infer_parameters, json_schema, resolve_parameters
-from nbreports.spec import ParameterOverride
+from nbreports.reports.parameters import infer_parameters, json_schema, resolve_parameters
+from nbreports.reports.spec import ParameterOverride
 from tests.helpers import make_notebook
 
 CELL = """\

@@ -8,12 +8,12 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
-from nbreports.catalog import find_report, load_reports
 from nbreports.cli import main
-from nbreports.compute import ComputeConfig, choose_compute, load_compute_config
 from nbreports.errors import ConfigError, ProfileError, SpecError
-from nbreports.pods import PodRequest, build_pod_manifest, label_value, pod_name
-from nbreports.spec import parse_spec
+from nbreports.pods.compute import ComputeConfig, choose_compute, load_compute_config
+from nbreports.pods.manifest import PodRequest, build_pod_manifest, label_value, pod_name
+from nbreports.reports.catalog import find_report, load_reports
+from nbreports.reports.spec import parse_spec
 from tests.conftest import REPO
 
 CONFIG = load_compute_config(REPO / "config" / "profiles.yaml")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nbreports import compare, queries
-from nbreports.catalog import load_reports
-from nbreports.db import PlatformDB
+from nbreports.browse import compare, queries
+from nbreports.reports.catalog import load_reports
+from nbreports.storage.database import PlatformDB
 from tests.helpers import make_report
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

@@ -18,11 +18,11 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 
-from nbreports.cache_maintenance import TMP_PREFIX, apply_lifecycle, maintain, s3_location, sweep
 from nbreports.errors import CacheError, CorruptObjectError
-from nbreports.names import new_run_id
-from nbreports.querycache import PREFIX, EntryMeta, QueryCache, connection_identity, decode, encode_parquet
-from nbreports.store import Store, open_store
+from nbreports.identifiers import new_run_id
+from nbreports.kernel.querycache.cache import PREFIX, EntryMeta, QueryCache, connection_identity, decode, encode_parquet
+from nbreports.kernel.querycache.expiry import TMP_PREFIX, apply_lifecycle, maintain, s3_location, sweep
+from nbreports.storage.store import Store, open_store
 from tests.conftest import REPO, create_pg_database, drop_pg_database
 
 SQL = "select region, amount, day from sales where region = :region order by day"
@@ -119,7 +119,7 @@ def test_a_corrupt_entry_is_detected_never_served_and_recomputed(store, engine, 
 
 
 def _keys(store: Store, engine: sa.Engine) -> tuple[str, str]:
-    from nbreports.querycache import digest
+    from nbreports.kernel.querycache.cache import digest
 
     who = connection_identity(engine)
     return tuple(digest({"kind": "sql", "conn": who, "sql": SQL, "params": {"region": r}}) for r in ("EU", "US"))

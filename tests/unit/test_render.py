@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nbreports.render import DEFAULT_ALT, make_accessible, render_html
+from nbreports.runs.render import DEFAULT_ALT, make_accessible, render_html
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4).decode()
 

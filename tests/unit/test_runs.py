@@ -7,11 +7,12 @@ import nbformat
 import psutil
 import pytest
 
-from nbreports.catalog import load_report
 from nbreports.engines.local import LocalEngine
 from nbreports.errors import CellExecutionError, KernelDiedError, ParameterError, RunTimeoutError
-from nbreports.runner import Platform, run_report
-from nbreports.store import Store
+from nbreports.reports.catalog import load_report
+from nbreports.runs.model import Platform
+from nbreports.runs.runner import run_report
+from nbreports.storage.store import Store
 from tests.helpers import make_report
 
 GLUE = "import scrapbook as sb\nsb.glue('echo', {'n': n, 'label': label})"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from nbreports.errors import SpecError
-from nbreports.spec import load_spec, parse_spec
+from nbreports.reports.spec import load_spec, parse_spec
 
 
 def test_minimal_spec_gets_defaults():

@@ -1,8 +1,8 @@
 import pytest
 
 from nbreports.errors import StoreError, UnsafePathError
-from nbreports.names import check_report_name, new_run_id
-from nbreports.store import Store, open_store
+from nbreports.identifiers import check_report_name, new_run_id
+from nbreports.storage.store import Store, open_store
 
 
 @pytest.fixture(params=["local", "s3"])

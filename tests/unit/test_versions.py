@@ -15,10 +15,17 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 
-from nbreports.db import PlatformDB
 from nbreports.errors import CorruptObjectError, VersionNotFound
-from nbreports.store import Store, open_store
-from nbreports.versions import list_saves, read_version, resolve_version, restore_version, save_version, show_version
+from nbreports.history.versions import (
+    list_saves,
+    read_version,
+    resolve_version,
+    restore_version,
+    save_version,
+    show_version,
+)
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.store import Store, open_store
 from tests.conftest import REPO
 from tests.helpers import make_notebook, make_report
 
@@ -77,9 +84,9 @@ def test_a_half_written_version_is_never_served_and_the_next_save_repairs_it(sto
 
 KILLED_WRITER = """
 import sys, time
-from nbreports.db import PlatformDB
-from nbreports.store import open_store
-from nbreports.versions import save_version
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.store import open_store
+from nbreports.history.versions import save_version
 store, db = open_store(sys.argv[1]), PlatformDB(sys.argv[2])
 pad = "#" * 4_000_000
 for i in range(10_000):
@@ -207,7 +214,7 @@ def test_version_rows_keep_author_and_origin_columns(db, store):
 
 
 def test_notebook_path_follows_the_spec(tmp_path: Path):
-    from nbreports.versions import notebook_path
+    from nbreports.history.versions import notebook_path
 
     folder = make_report(tmp_path, "sales", "n = 1", spec={"notebook": "main.ipynb"})
     assert notebook_path(folder) == folder / "main.ipynb"

@@ -16,7 +16,7 @@ import jsonschema
 import nbformat
 
 from nbreports.errors import ParameterError, SpecError
-from nbreports.spec import ParameterOverride
+from nbreports.reports.spec import ParameterOverride
 
 # Python annotation or literal type -> JSON schema type.
 _TYPE_NAMES = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbreports.engines.base import ExecutionResult
+from nbreports.runs.states import FailureKind, RunStatus
 
 _ERROR_CELL_TAG = "papermill-error-cell-tag"  # cells papermill inserts to point at the failure
 
@@ -45,27 +46,27 @@ def classify(*, exit_code: int | None, nb: dict[str, Any] | None, log_tail: str,
     """The result of a finished papermill container."""
     nb = nb or {}
     if exit_code == 0 and not (oom_killed or timed_out):
-        return ExecutionResult(status="success")
+        return ExecutionResult(status=RunStatus.SUCCESS)
     running = _running_cell(nb)
     where = f" in cell {running}" if running is not None else ""
     if oom_killed:
         limit = f" of {memory_limit}" if memory_limit else ""
-        return ExecutionResult(status="failed", error_type="out_of_memory", failed_cell=running,
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.OUT_OF_MEMORY, failed_cell=running,
                                error=f"out of memory: the pod went over its memory limit{limit} "
                                      f"(profile {profile}) and was killed{where}")
     if timed_out:
-        return ExecutionResult(status="failed", error_type="run_timeout", failed_cell=running,
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.RUN_TIMEOUT, failed_cell=running,
                                error=f"run timed out after {run_timeout}s{where}")
     if "CellTimeoutError" in log_tail or "Cell execution timed out" in log_tail:
-        return ExecutionResult(status="failed", error_type="cell_timeout", failed_cell=running,
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.CELL_TIMEOUT, failed_cell=running,
                                error=f"cell {running} exceeded the cell timeout of {cell_timeout}s")
     failed, message = _failed_cell(nb)
     if failed is not None:
-        return ExecutionResult(status="failed", error_type="cell_error", failed_cell=failed,
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.CELL_ERROR, failed_cell=failed,
                                error=f"cell {failed} raised {message}")
     if "DeadKernelError" in log_tail or "Kernel died" in log_tail:
-        return ExecutionResult(status="failed", error_type="kernel_died", failed_cell=running,
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.KERNEL_DIED, failed_cell=running,
                                error=f"the kernel died while running cell {running}")
     last = " | ".join(line for line in log_tail.strip().splitlines()[-3:])
-    return ExecutionResult(status="failed", error_type="engine_error",
+    return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
                            error=f"the papermill container exited with code {exit_code}: {last}")

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nbreports.catalog import Report
-from nbreports.db import NotebookVersionRow, PlatformDB, ReportRow, RunRow
-from nbreports.errors import NbreportsError
+from nbreports.errors import BadQuery
+from nbreports.reports.catalog import Report
+from nbreports.storage.database import NotebookVersionRow, PlatformDB, ReportRow, RunRow
 
 FINISHED = ("success", "failed")
 MAX_PAGE = 500
@@ -32,10 +32,6 @@ _HISTORY_NAMES = ("run_id", "report", "status", "parameters", "notebook_version"
                   "dag_run_id", "triggered_by", "started_at", "ended_at", "duration_s", "html_uri", "output_uri",
                   "failed_cell", "cache_hit_of", "profile", "peak_memory_bytes")
 _HISTORY_COLUMNS = tuple(RunRow.__table__.c[n] for n in _HISTORY_NAMES if n in RunRow.__table__.c)
-
-
-class BadQuery(NbreportsError):
-    """A filter or cursor the caller sent cannot be used (the API answers 400)."""
 
 
 @dataclass(frozen=True)

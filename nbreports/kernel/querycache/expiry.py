@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from nbreports.errors import CorruptObjectError, StoreError
-from nbreports.querycache import PREFIX, read_meta
-from nbreports.store import Store
+from nbreports.kernel.querycache.cache import PREFIX, read_meta
+from nbreports.storage.store import Store
 
 logger = logging.getLogger(__name__)
 

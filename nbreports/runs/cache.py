@@ -18,9 +18,9 @@ from typing import Any
 import fsspec
 from sqlalchemy import select
 
-from nbreports.db import PlatformDB, RunRow
 from nbreports.errors import SpecError, StoreError
-from nbreports.store import Store
+from nbreports.storage.database import PlatformDB, RunRow
+from nbreports.storage.store import Store
 
 # What a source run must still have in the store for its outputs to be reused.
 REUSED_FILES = ("output.ipynb", "report.html", "scraps.json", "run.json")

@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,11 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from nbreports.db import NotebookVersionRow, PlatformDB
-from nbreports.errors import CorruptObjectError, DatabaseError, SpecError, StoreError, VersionNotFound
-from nbreports.names import check_report_name
-from nbreports.spec import SPEC_FILE, load_spec
-from nbreports.store import Store
+from nbreports.errors import CorruptObjectError, DatabaseError, StoreError, VersionNotFound
+from nbreports.identifiers import check_report_name
+from nbreports.reports.folder import notebook_file
+from nbreports.reports.spec import SPEC_FILE, load_spec
+from nbreports.storage.database import NotebookVersionRow, PlatformDB
+from nbreports.storage.files import write_file_atomic
+from nbreports.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +54,6 @@ def notebook_kernel(nb_bytes: bytes) -> str | None:
     return str(name) if name else None
 
 
-def write_file_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename: an editor or DAG parser never sees half a notebook."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".nbr-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def store_content(store: Store, sha: str, nb_bytes: bytes) -> None:
     """Store the content once; an existing object is trusted only if it hashes to its name."""
     key = Store.version_key(sha)
@@ -83,20 +67,21 @@ def store_content(store: Store, sha: str, nb_bytes: bytes) -> None:
     store.write_bytes(key, nb_bytes)
 
 
-def _insert_row(db: PlatformDB, values: dict[str, Any]) -> bool:
-    """True when this content is new for the report."""
-    return db.add_version(**values)
-
-
 def save_version(store: Store, db: PlatformDB, report: str, nb_bytes: bytes, *, kernel: str | None, source: str,
-                 author: str | None = None, origin: str | None = None, image: str | None = None) -> str:
-    """Keep this content of ``report``'s notebook and log the save; return its sha256."""
+                 author: str | None = None, origin: str | None = None, image: str | None = None,
+                 log_known: bool = True) -> str:
+    """Keep this content of ``report``'s notebook and log the save; return its sha256.
+
+    ``log_known=False`` (a run pinning its notebook) logs only content new to the report: a run is
+    not a save, but the first run of an edit made outside Jupyter (git, a file copy) is where it shows.
+    """
     check_report_name(report)
     sha = hashlib.sha256(nb_bytes).hexdigest()
     now = datetime.now(UTC)
     store_content(store, sha, nb_bytes)
-    first = _insert_row(db, {"report": report, "sha256": sha, "size": len(nb_bytes), "kernel": kernel,
-                             "source": source, "author": author, "origin": origin, "created_at": now})
+    first = db.add_version(report, sha, len(nb_bytes), kernel, source, author=author, origin=origin, created_at=now)
+    if not first and not log_known:
+        return sha
     event = {"report": report, "sha256": sha, "size": len(nb_bytes), "kernel": kernel, "image": image,
              "source": source, "author": author, "origin": origin, "saved_at": now.isoformat(), "first": first}
     store.write_json(f"{saves_prefix(report)}/{now:%Y%m%dT%H%M%S%fZ}-{sha[:12]}-{secrets.token_hex(4)}.json",
@@ -171,14 +156,7 @@ def show_version(store: Store, db: PlatformDB, report: str, version: str) -> tup
 def notebook_path(folder: Path) -> Path:
     """Where the report's notebook lives (or lived): the spec's ``notebook``, its one .ipynb, or <name>.ipynb."""
     spec_path = folder / SPEC_FILE
-    if spec_path.is_file():
-        spec = load_spec(spec_path)
-        if spec.notebook:
-            return folder / spec.notebook
-    found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-    if len(found) > 1:
-        raise SpecError(str(spec_path), "notebook", f"{len(found)} notebooks in {folder}; name one in 'notebook'")
-    return found[0] if found else folder / f"{folder.name}.ipynb"
+    return notebook_file(folder, load_spec(spec_path) if spec_path.is_file() else None, must_exist=False)
 
 
 def restore_version(store: Store, db: PlatformDB, folder: Path, version: str, *, author: str | None = None,

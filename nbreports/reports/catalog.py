@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from nbreports.errors import ReportNotFound, SpecError, UnsafePathError
-from nbreports.names import check_report_name
-from nbreports.parameters import Parameter, infer_parameters, parameters_from_dicts
-from nbreports.spec import SPEC_FILE, ReportSpec, load_spec, parse_spec
+from nbreports.identifiers import check_report_name
+from nbreports.reports.folder import notebook_file, read_notebook
+from nbreports.reports.parameters import Parameter, infer_parameters, parameters_from_dicts
+from nbreports.reports.spec import SPEC_FILE, ReportSpec, load_spec
+from nbreports.storage.files import write_file_atomic
 
 _DERIVED_FORMAT = 1  # bump when what is cached changes shape
 
@@ -35,19 +36,11 @@ class Report:
     doc_md: str
     notebook_sha: str
     kernel: str | None = None
-    derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Parse and validate a notebook file; errors name the file."""
-    try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-        nbformat.validate(nb)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), "", f"cannot read the notebook: {exc}") from exc
-    except Exception as exc:  # nbformat raises JSONDecodeError, NotJSONError, ValidationError
-        raise SpecError(str(path), "", f"not a valid Jupyter notebook (nbformat 4 JSON expected): {exc}") from exc
-    return nb
+    @property
+    def spec_path(self) -> Path:
+        """The report's ``report.yaml``."""
+        return self.folder / SPEC_FILE
 
 
 def _first_markdown(nb: nbformat.NotebookNode) -> str:
@@ -57,24 +50,10 @@ def _first_markdown(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
-def _notebook_file(folder: Path, spec: ReportSpec, spec_file: str) -> Path:
-    if spec.notebook:
-        path = folder / spec.notebook
-        if path.parent != folder or not path.is_file():
-            raise SpecError(spec_file, "notebook", f"{spec.notebook!r} is not a notebook file in {folder}")
-        return path
-    candidates = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-    if len(candidates) != 1:
-        raise SpecError(
-            spec_file, "notebook",
-            f"expected exactly one .ipynb in {folder} (found {len(candidates)}); name it in 'notebook'",
-        )
-    return candidates[0]
-
-
-def _derive(name: str, folder: Path, nb_path: Path, spec: ReportSpec, nb_bytes: bytes) -> dict[str, Any]:
+def _derive(nb_path: Path, spec: ReportSpec, spec_file: str) -> dict[str, Any]:
+    """What the DAG factory and the UI need from the notebook: parameters, docs and kernel."""
     nb = read_notebook(nb_path)
-    params = infer_parameters(nb, str(folder / SPEC_FILE), spec.parameters)
+    params = infer_parameters(nb, spec_file, spec.parameters)
     if spec.cache.ttl and any(p.name == "force" for p in params):
         raise SpecError(str(nb_path), "parameters.force",
                         "'force' is the trigger parameter that bypasses the run cache; rename the notebook's one")
@@ -100,7 +79,7 @@ def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
     except FileNotFoundError:
         raise SpecError(str(spec_path), "", f"missing {SPEC_FILE}: every report folder needs one") from None
     spec = load_spec(spec_path, spec_bytes)
-    nb_path = _notebook_file(folder, spec, str(spec_path))
+    nb_path = notebook_file(folder, spec)
     nb_bytes = nb_path.read_bytes()
     nb_sha = hashlib.sha256(nb_bytes).hexdigest()
     key = hashlib.sha256(nb_bytes + b"\0" + spec_bytes).hexdigest()
@@ -115,12 +94,9 @@ def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
         except (OSError, ValueError):
             derived = None
     if derived is None:
-        derived = _derive(name, folder, nb_path, spec, nb_bytes)
+        derived = _derive(nb_path, spec, str(spec_path))
         if cache_file:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(derived))
-            os.replace(tmp, cache_file)
+            write_file_atomic(cache_file, json.dumps(derived).encode(), durable=False)
     return Report(
         name=name,
         folder=folder,
@@ -130,7 +106,6 @@ def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
         doc_md=derived["doc_md"],
         notebook_sha=nb_sha,
         kernel=derived.get("kernel"),
-        derived=derived,
     )
 
 
@@ -164,4 +139,4 @@ def find_report(notebooks_dir: Path, name_or_path: str, cache_dir: Path | None =
     return load_report(folder, cache_dir)
 
 
-__all__ = ["Report", "discover", "find_report", "load_report", "load_reports", "parse_spec", "read_notebook"]
+__all__ = ["Report", "discover", "find_report", "load_report", "load_reports", "read_notebook"]

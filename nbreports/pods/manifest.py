@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbreports.compute import Profile
-from nbreports.store import Store
+from nbreports.pods.compute import Profile
+from nbreports.storage.store import Store
 
 STORE_MOUNT = "/nbreports/store"  # a local store's folder, as the pod sees it
 REPORT_MOUNT = "/nbreports/report"  # the report folder (its data files), read-only

@@ -1,9 +1,9 @@
-"""Alembic environment: migrations run through ``nbreports.db`` with the URL it passes in."""
+"""Alembic environment: migrations run through ``nbreports.storage.database`` with the URL it passes in."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from nbreports.db import Base
+from nbreports.storage.database import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""

@@ -7,7 +7,6 @@ is allowed: anything else is refused before a pod starts.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nbreports.errors import ConfigError, ProfileError
-from nbreports.settings import Settings
-from nbreports.spec import ReportSpec
+from nbreports.reports.spec import ReportSpec
+from nbreports.settings import get_settings
 
 _DEFAULT_FILE = Path("config") / "profiles.yaml"
 
@@ -97,9 +96,10 @@ class ComputeConfig(_Strict):
 
 def config_path(notebooks_dir: Path | None = None) -> Path:
     """``NBREPORTS_PROFILES_FILE``, else ``config/profiles.yaml`` beside the notebooks folder."""
-    if env := os.environ.get("NBREPORTS_PROFILES_FILE"):
-        return Path(env)
-    return (notebooks_dir or Settings().notebooks_dir).absolute().parent / _DEFAULT_FILE
+    settings = get_settings()
+    if notebooks_dir is None or settings.profiles_file:
+        return settings.resolved_profiles_file
+    return notebooks_dir.absolute().parent / _DEFAULT_FILE
 
 
 @lru_cache(maxsize=8)

@@ -25,11 +25,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from nbreports.db import Base, PlatformDB
 from nbreports.errors import BackupError, DatabaseError, StoreError, UnsafePathError
-from nbreports.names import REPORT_NAME
-from nbreports.store import Store
-from nbreports.versions import notebook_kernel, save_version, write_file_atomic
+from nbreports.history.versions import notebook_kernel, save_version
+from nbreports.identifiers import REPORT_NAME
+from nbreports.storage.database import Base, PlatformDB
+from nbreports.storage.files import write_file_atomic
+from nbreports.storage.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,7 @@ Schemes are a named registry, like papermill's I/O handlers: ``register_scheme("
 from __future__ import annotations
 
 import json
-import os
 import posixpath
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,8 +25,9 @@ from urllib.parse import urlparse
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from nbreports.errors import StoreError, UnsafePathError
-from nbreports.names import check_report_name, check_run_id, check_sha256
+from nbreports.errors import CorruptObjectError, StoreError, UnsafePathError
+from nbreports.identifiers import check_report_name, check_run_id, check_sha256
+from nbreports.storage.files import write_file_atomic
 
 
 class Store:
@@ -74,16 +73,7 @@ class Store:
         path = self._path(key)
         try:
             if self._local:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-                try:
-                    with os.fdopen(fd, "wb") as fh:
-                        fh.write(data)
-                    os.replace(tmp, path)
-                except BaseException:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                    raise
+                write_file_atomic(Path(path), data, durable=False)
             else:
                 self.fs.pipe_file(path, data)  # an object PUT is atomic
         except OSError as exc:
@@ -103,7 +93,12 @@ class Store:
         return self.write_bytes(key, json.dumps(value, indent=2, default=str).encode())
 
     def read_json(self, key: str) -> Any:
-        return json.loads(self.read_bytes(key))
+        """The JSON object at ``key``; ``CorruptObjectError`` (a ``StoreError``) when it is not JSON."""
+        data = self.read_bytes(key)
+        try:
+            return json.loads(data)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise CorruptObjectError(f"{self.uri(key)} is not valid JSON: {exc}") from exc
 
     def exists(self, key: str) -> bool:
         try:

@@ -16,7 +16,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nbreports.errors import SpecError
-from nbreports.names import REPORT_NAME
+from nbreports.identifiers import REPORT_NAME
 
 SPEC_FILE = "report.yaml"
 SCHEDULE_PRESETS = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}

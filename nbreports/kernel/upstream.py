@@ -3,7 +3,7 @@
 The engine passes the store location to the kernel through ``NBREPORTS_*`` variables, so a
 report can read another report's latest published results::
 
-    from nbreports.kernel import latest_scraps
+    from nbreports.kernel.upstream import latest_scraps
     sales = latest_scraps("sales_summary")
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from nbreports.errors import StoreError
-from nbreports.settings import Settings
-from nbreports.store import Store, open_store
+from nbreports.settings import get_settings
+from nbreports.storage.store import Store, open_store
 
 
 def _store() -> Store:
-    settings = Settings()
+    settings = get_settings()
     return open_store(settings.resolved_store_url, settings.store_options)
 
 

@@ -1,0 +1,59 @@
+"""The execute step: the engine runs the prepared notebook; the output notebook is stored whatever happens."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, get_engine
+from nbreports.errors import StoreError
+from nbreports.pods.request import plan_pod
+from nbreports.runs.model import Platform, RunPlan
+from nbreports.runs.states import FailureKind, RunStatus
+
+
+def cache_hit_result(plan: RunPlan) -> ExecutionResult:
+    """What a cache hit "executes": nothing; its outputs are those of the run it reuses."""
+    return ExecutionResult(status=RunStatus.SUCCESS, extra={"cache_hit_of": plan.cached_from})
+
+
+def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1,
+            engine: Engine | None = None) -> ExecutionResult:
+    """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
+
+    Never raises for a failing notebook: the result says how it failed, and the output notebook
+    (or, if the kernel never started, the input) is stored either way. ``engine``: one already
+    started for this plan's executor (see ``runs.runner.run_report``).
+    """
+    if plan.cached_from:
+        log(f"cache hit: {plan.report} run {plan.run_id} reuses the outputs of run {plan.cached_from}")
+        return cache_hit_result(plan)
+    store = platform.store
+    with tempfile.TemporaryDirectory(prefix="nbr-run-") as tmp:
+        input_path, output_path = Path(tmp) / "input.ipynb", Path(tmp) / "output.ipynb"
+        store.download(plan.key("input.ipynb"), input_path)
+        job = ExecutionJob(input_path=input_path, output_path=output_path, kernel=plan.kernel,
+                           cwd=Path(plan.report_folder), cell_timeout=plan.cell_timeout,
+                           run_timeout=plan.run_timeout, env={**platform.kernel_env, "NBREPORTS_REPORT": plan.report,
+                                                              "NBREPORTS_RUN_ID": plan.run_id},
+                           pod=plan_pod(platform, plan, try_number) if plan.profile else None)
+        log(f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
+            f"kernel {plan.kernel}, engine {plan.executor})")
+        result = (engine or get_engine(plan.executor)).execute(job, log)
+        kept = output_path if output_path.is_file() else input_path
+        if job.pod is None or not store.exists(plan.key("output.ipynb")):
+            store.write_bytes(plan.key("output.ipynb"), kept.read_bytes())
+    store.write_json(plan.key("execution.json"), result.to_dict())
+    log(f"execution {result.status} in {result.duration_s:.1f}s" + (f": {result.error}" if result.error else ""))
+    return result
+
+
+def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:
+    """The execution result the execute step left in the store (for a separate publish task)."""
+    if plan.cached_from:
+        return cache_hit_result(plan)
+    try:
+        return ExecutionResult.from_dict(platform.store.read_json(plan.key("execution.json")))
+    except StoreError:
+        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
+                               error="the execute step ended without leaving a result")

@@ -1,0 +1,70 @@
+"""The run model: the services a run uses (``Platform``) and the plan that travels between its steps (``RunPlan``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nbreports.settings import Settings, get_settings
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.store import Store, open_store
+
+
+@dataclass
+class Platform:
+    """The services one run needs: settings, the store and the platform database."""
+
+    settings: Settings
+    store: Store
+    db: PlatformDB
+    kernel_env: dict[str, str] = field(default_factory=dict)  # how the kernel reaches the store
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, store: Store | None = None,
+                      database_url: str | None = None, kernel_env: dict[str, str] | None = None) -> Platform:
+        """The platform the settings describe; ``store`` and ``database_url`` override them (Airflow connections)."""
+        settings = settings or get_settings()
+        store = store or open_store(settings.resolved_store_url, settings.store_options)
+        db = PlatformDB(database_url or settings.resolved_database_url)
+        env = {"NBREPORTS_STORE_URL": store.url_prefix, "NBREPORTS_DATABASE_URL": db.url}
+        if settings.store_options:
+            env["NBREPORTS_STORE_OPTIONS"] = json.dumps(settings.store_options)
+        return cls(settings, store, db, {**env, **(kernel_env or {})})
+
+
+@dataclass
+class RunPlan:
+    """Everything execute and publish need, as plain JSON (it travels through XCom)."""
+
+    report: str
+    run_id: str
+    title: str
+    notebook_version: str
+    parameters: dict[str, Any]
+    kernel: str
+    executor: str
+    report_folder: str
+    cell_timeout: int
+    run_timeout: int
+    hide_code: bool
+    started_at: str
+    input_uri: str
+    cache_key: str | None = None
+    cached_from: str | None = None  # a cache hit: the run whose outputs this run reuses
+    profile: str | None = None  # compute profile of a pod run (executor podman or kubernetes)
+    image: str | None = None  # kernel image of a pod run: tag or @digest
+    dag_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as the JSON that XCom carries."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunPlan:
+        """The plan back from its XCom JSON."""
+        return cls(**data)
+
+    def key(self, name: str = "") -> str:
+        """The store key of ``name`` in this run's folder."""
+        return Store.run_key(self.report, self.run_id, name)

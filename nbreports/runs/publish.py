@@ -1,0 +1,87 @@
+"""The publish step: HTML, scraps and the run record; ``latest`` moves on success; the run row is completed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import nbformat
+
+from nbreports.engines import ExecutionResult
+from nbreports.errors import StoreError
+from nbreports.runs.model import Platform, RunPlan
+from nbreports.runs.render import render_html
+from nbreports.runs.scraps import read_scraps, small_scraps
+from nbreports.runs.states import RunStatus
+from nbreports.storage.store import Store
+
+
+def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[str, Any]:
+    """Render HTML, read scraps, write the run record, move ``latest`` on success, record the run."""
+    if plan.cached_from:
+        return _publish_cache_hit(platform, plan)
+    store = platform.store
+    ended = datetime.now(UTC)
+    output_uri: str | None = store.uri(plan.key("output.ipynb"))
+    try:
+        nb = nbformat.reads(store.read_bytes(plan.key("output.ipynb")).decode("utf-8"), as_version=4)
+    except StoreError:
+        nb = nbformat.reads(store.read_bytes(plan.key("input.ipynb")).decode("utf-8"), as_version=4)
+        output_uri = None
+    scraps = read_scraps(nb)
+    html_uri = store.write_bytes(plan.key("report.html"),
+                                 render_html(nb, hide_code=plan.hide_code, title=plan.title).encode())
+    store.write_json(plan.key("scraps.json"), scraps)
+    record = {
+        **plan.to_dict(), "status": str(result.status), "ended_at": ended.isoformat(),
+        "duration_s": _seconds_since(plan, ended), "execution_s": result.duration_s,
+        "error": result.error, "error_type": result.error_type and str(result.error_type),
+        "failed_cell": result.failed_cell, "output_uri": output_uri, "html_uri": html_uri,
+        "run_uri": store.uri(plan.key("")), "scraps": small_scraps(scraps, platform.settings.scraps_xcom_limit),
+    }
+    metrics = _run_metrics(platform, plan)
+    if metrics:
+        record["metrics"] = metrics
+    pod = result.extra.get("pod") or {}
+    if pod:  # image digest, peak memory, exit code
+        record["pod"] = pod
+    record["peak_memory_bytes"] = pod.get("peak_memory_bytes") or result.extra.get("peak_memory_bytes")
+    store.write_json(plan.key("run.json"), record)
+    if result.status == RunStatus.SUCCESS:
+        store.write_json(Store.latest_key(plan.report), record)
+    platform.db.finish_run(
+        plan.run_id, status=result.status, ended_at=ended, duration_s=record["duration_s"],
+        output_uri=output_uri, html_uri=html_uri, scraps=record["scraps"], error=result.error,
+        failed_cell=result.failed_cell, metrics=metrics or None, image_digest=pod.get("image_digest"),
+        peak_memory_bytes=record["peak_memory_bytes"],
+    )
+    return record
+
+
+def _seconds_since(plan: RunPlan, ended: datetime) -> float:
+    return round((ended - datetime.fromisoformat(plan.started_at)).total_seconds(), 3)
+
+
+def _run_metrics(platform: Platform, plan: RunPlan) -> dict[str, Any]:
+    """Counters the kernel side left beside the run (e.g. the query cache's hits and misses)."""
+    try:
+        return {"query_cache": platform.store.read_json(plan.key("query_cache.json"))}
+    except StoreError:
+        return {}
+
+
+def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
+    """Record a cache hit: a run of its own whose outputs are those of the run it reuses."""
+    store = platform.store
+    source = store.read_json(Store.run_key(plan.report, plan.cached_from or "", "run.json"))
+    ended = datetime.now(UTC)
+    record = {
+        **source, **plan.to_dict(), "status": str(RunStatus.SUCCESS), "ended_at": ended.isoformat(),
+        "duration_s": _seconds_since(plan, ended), "execution_s": 0.0, "cache_hit_of": plan.cached_from,
+        "run_uri": store.uri(plan.key("")),
+    }
+    store.write_json(plan.key("run.json"), record)
+    store.write_json(Store.latest_key(plan.report), record)
+    platform.db.finish_run(plan.run_id, status=RunStatus.SUCCESS, ended_at=ended, duration_s=record["duration_s"],
+                           output_uri=record["output_uri"], html_uri=record["html_uri"], scraps=record["scraps"])
+    return record
