@@ -22,20 +22,33 @@ JUPYTER = Path(sys.executable).parent / "jupyter"
 
 PARAMS = {
     "tiny": {"name": Param("world", type="string"), "count": Param(2, type="integer")},
-    "realistic": {"region": Param("EU", type="string"), "start_date": Param("2024-01-01", type="string"),
-                  "end_date": Param("2024-03-31", type="string")},
+    "realistic": {
+        "region": Param("EU", type="string"),
+        "start_date": Param("2024-01-01", type="string"),
+        "end_date": Param("2024-03-31", type="string"),
+    },
 }
 
 for name, params in PARAMS.items():
-    with DAG(dag_id=f"pm_{name}", schedule=None, start_date=datetime(2024, 1, 1), params=params,
-             render_template_as_native_obj=True, tags=["bench"]) as dag:
+    with DAG(
+        dag_id=f"pm_{name}",
+        schedule=None,
+        start_date=datetime(2024, 1, 1),
+        params=params,
+        render_template_as_native_obj=True,
+        tags=["bench"],
+    ) as dag:
         output = str(OUT / f"{name}-{{{{ run_id | replace(':', '_') | replace('+', '_') }}}}.ipynb")
         run = PapermillOperator(
-            task_id="run", input_nb=str(NOTEBOOKS / name / f"{name}.ipynb"), output_nb=output,
-            parameters={key: f"{{{{ params.{key} }}}}" for key in params}, kernel_name="python3",
+            task_id="run",
+            input_nb=str(NOTEBOOKS / name / f"{name}.ipynb"),
+            output_nb=output,
+            parameters={key: f"{{{{ params.{key} }}}}" for key in params},
+            kernel_name="python3",
             log_output=True,
         )
-        html = BashOperator(task_id="html", bash_command=f"{JUPYTER} nbconvert --to html --log-level WARN "
-                                                          f"--output-dir {OUT} '{output}'")
+        html = BashOperator(
+            task_id="html", bash_command=f"{JUPYTER} nbconvert --to html --log-level WARN --output-dir {OUT} '{output}'"
+        )
         run >> html
     globals()[dag.dag_id] = dag

@@ -64,17 +64,25 @@ def fill(db: PlatformDB, runs: int, reports: int, seed: int = 7) -> dict[str, An
             started = t0 + timedelta(minutes=15 * i, seconds=rng.randint(0, 600))
             status = rng.choice(STATUSES)
             duration = round(rng.uniform(2, 120), 3)
-            batch.append({
-                "run_id": f"{started:%Y%m%dT%H%M%S}Z-{i:08x}", "report": report, "status": status,
-                "parameters": {"region": rng.choice(["EU", "US", "APAC"]), "top_n": rng.randint(1, 4)},
-                "notebook_version": versions[min(i * len(versions) // runs, len(versions) - 1)],
-                "executor": "local", "kernel": "python3", "dag_id": report,
-                "dag_run_id": f"scheduled__{started.isoformat()}", "triggered_by": "scheduler",
-                "started_at": started,
-                "ended_at": None if status == "running" else started + timedelta(seconds=duration),
-                "duration_s": None if status == "running" else duration,
-                "html_uri": f"file:///store/runs/{report}/{i}/report.html", "scraps": {"rows": i},
-            })
+            batch.append(
+                {
+                    "run_id": f"{started:%Y%m%dT%H%M%S}Z-{i:08x}",
+                    "report": report,
+                    "status": status,
+                    "parameters": {"region": rng.choice(["EU", "US", "APAC"]), "top_n": rng.randint(1, 4)},
+                    "notebook_version": versions[min(i * len(versions) // runs, len(versions) - 1)],
+                    "executor": "local",
+                    "kernel": "python3",
+                    "dag_id": report,
+                    "dag_run_id": f"scheduled__{started.isoformat()}",
+                    "triggered_by": "scheduler",
+                    "started_at": started,
+                    "ended_at": None if status == "running" else started + timedelta(seconds=duration),
+                    "duration_s": None if status == "running" else duration,
+                    "html_uri": f"file:///store/runs/{report}/{i}/report.html",
+                    "scraps": {"rows": i},
+                }
+            )
             if len(batch) == 5000:
                 conn.execute(sa.insert(table), batch)
                 batch.clear()
@@ -109,8 +117,10 @@ def summarize(name: str, samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
     row = {"n": len(ordered), "p50_ms": statistics.median(ordered), "p95_ms": p95, "max_ms": ordered[-1]}
-    print(f"  {name:<18} n={row['n']:<5} p50={row['p50_ms']:7.2f} ms  p95={row['p95_ms']:7.2f} ms  "
-          f"max={row['max_ms']:7.2f} ms")
+    print(
+        f"  {name:<18} n={row['n']:<5} p50={row['p50_ms']:7.2f} ms  p95={row['p95_ms']:7.2f} ms  "
+        f"max={row['max_ms']:7.2f} ms"
+    )
     return row
 
 
@@ -123,6 +133,7 @@ def measure(get_page: Callable[..., Any], versions: list[str], rounds: int) -> d
             page = get_page(**params)
             timings.setdefault(label, []).append((time.perf_counter() - start) * 1000)
             return page
+
         return get
 
     cases = scenarios(versions)
@@ -141,14 +152,23 @@ def api_server(platform_url: str, folder: Path) -> Iterator[str]:
     """A real ``airflow api-server`` with the plugin, on a fresh metadata database."""
     meta_url = create_pg_database("nbr_bench_airflow")
     port = free_port()
-    env = server_env({
-        **os.environ, "AIRFLOW_HOME": str(folder / "airflow"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(folder / "no-dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-bench-" + "x" * 56,
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING", "NBREPORTS_HOME": str(folder / "nbreports"),
-        "NBREPORTS_NOTEBOOKS_DIR": str(folder / "no-notebooks"), "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
-    }, folder, port)
+    env = server_env(
+        {
+            **os.environ,
+            "AIRFLOW_HOME": str(folder / "airflow"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(folder / "no-dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-bench-" + "x" * 56,
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "NBREPORTS_HOME": str(folder / "nbreports"),
+            "NBREPORTS_NOTEBOOKS_DIR": str(folder / "no-notebooks"),
+            "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
+        },
+        folder,
+        port,
+    )
     airflow = str(REPO / ".venv" / "bin" / "airflow")
     proc = None
     try:
@@ -211,12 +231,16 @@ def main() -> int:
             results = measure(get_direct, info["versions"], rounds)
         else:
             with tempfile.TemporaryDirectory(prefix="nbr-bench-") as tmp, api_server(platform_url, Path(tmp)) as base:
-                token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": USERS["admin"][1]},
-                                   timeout=30).json()["access_token"]
+                token = httpx.post(
+                    f"{base}/auth/token", json={"username": "admin", "password": USERS["admin"][1]}, timeout=30
+                ).json()["access_token"]
                 with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+
                     def get_http(**params: Any) -> dict[str, Any]:
-                        resp = client.get(f"/nbreports/api/reports/{HOT}/runs",
-                                          params={k: v for k, v in params.items() if v is not None})
+                        resp = client.get(
+                            f"/nbreports/api/reports/{HOT}/runs",
+                            params={k: v for k, v in params.items() if v is not None},
+                        )
                         resp.raise_for_status()
                         return dict(resp.json())
 
@@ -229,8 +253,9 @@ def main() -> int:
     verdict = "OK" if p95 <= args.budget_ms else "OVER BUDGET"
     print(f"overall p95 {p95:.2f} ms (budget {args.budget_ms:.0f} ms): {verdict}")
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "hot_runs": hot_runs, "direct": args.direct,
-                                         "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps({"runs": runs, "hot_runs": hot_runs, "direct": args.direct, "results": results}, indent=2)
+        )
     return 0 if p95 <= args.budget_ms else 1
 
 

@@ -29,9 +29,14 @@ def burst(ws: Workspace, count: int) -> Sample:
     cmd = [str(VENV_BIN / "nbr"), "run", "tiny", "-q", *_params(wsmod.TINY_PARAMS)]
     total, results, memory = measure_cmds([cmd] * count, env=ws.env(), cwd=ws.root, workdir=ws.tmp)
     failures = [r.output[-1500:] for r in results if r.returncode != 0]
-    return {"wall_s": round(total, 4), "runs_per_min": round(60 * count / total, 2),
-            "mean_run_s": round(sum(r.wall_s for r in results) / count, 4), "failures": len(failures),
-            "failure_tail": failures[:1], **memory}
+    return {
+        "wall_s": round(total, 4),
+        "runs_per_min": round(60 * count / total, 2),
+        "mean_run_s": round(sum(r.wall_s for r in results) / count, 4),
+        "failures": len(failures),
+        "failure_tail": failures[:1],
+        **memory,
+    }
 
 
 def run(ws: Workspace, mode: Mode, levels: tuple[int, ...] | None = None) -> BenchResult:
@@ -43,20 +48,34 @@ def run(ws: Workspace, mode: Mode, levels: tuple[int, ...] | None = None) -> Ben
         for n in levels:
             s = burst(ws, n)
             samples[n].append(s)
-            progress(f"concurrency: round {i + 1}/{mode.runs}  {n} at once: {s['wall_s']:.2f}s  "
-                     f"{s['runs_per_min']:.1f} runs/min  {s['peak_tree_mb']:.0f} MB  failures {s['failures']}  "
-                     f"load {loadavg()[0]:.1f}")
+            progress(
+                f"concurrency: round {i + 1}/{mode.runs}  {n} at once: {s['wall_s']:.2f}s  "
+                f"{s['runs_per_min']:.1f} runs/min  {s['peak_tree_mb']:.0f} MB  failures {s['failures']}  "
+                f"load {loadavg()[0]:.1f}"
+            )
     data: dict[str, Any] = {"levels": {}}
     rows = []
     base = series_summary(samples[levels[0]])["wall_s"]["median"]
     for n in levels:
         s = series_summary(samples[n])
         data["levels"][str(n)] = {"samples": samples[n], "summary": s}
-        rows.append([n, fmt_stat(s["wall_s"], "s"), fmt_stat(s["runs_per_min"], "", 1),
-                     fmt_stat(s["mean_run_s"], "s"), fmt_stat(s["cpu_s"], "s", 1),
-                     fmt_stat(s["peak_tree_mb"], "", 0), f"{s['wall_s']['median'] / base:.2f}x",
-                     sum(x["failures"] for x in samples[n])])
-    tables = [table("Concurrency: N nbr run of the tiny report at once (median [min-max])",
-                    ["at once", "total wall", "runs/min", "mean run", "CPU (tree)", "peak tree MB",
-                     "wall vs 1", "failed runs"], rows)]
+        rows.append(
+            [
+                n,
+                fmt_stat(s["wall_s"], "s"),
+                fmt_stat(s["runs_per_min"], "", 1),
+                fmt_stat(s["mean_run_s"], "s"),
+                fmt_stat(s["cpu_s"], "s", 1),
+                fmt_stat(s["peak_tree_mb"], "", 0),
+                f"{s['wall_s']['median'] / base:.2f}x",
+                sum(x["failures"] for x in samples[n]),
+            ]
+        )
+    tables = [
+        table(
+            "Concurrency: N nbr run of the tiny report at once (median [min-max])",
+            ["at once", "total wall", "runs/min", "mean run", "CPU (tree)", "peak tree MB", "wall vs 1", "failed runs"],
+            rows,
+        )
+    ]
     return BenchResult("concurrency", "Concurrency", data, tables, [])

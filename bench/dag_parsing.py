@@ -49,8 +49,9 @@ def generate(root: Path, count: int) -> Path:
         template.cells[0].source = f"# Report {i}\n\nGenerated for the parsing benchmark."
         nbformat.write(template, folder / f"{name}.ipynb")
         (folder / "report.yaml").write_text(
-            f"title: Report {i}\nowner: bench\nteam: team{i % 7}\nschedule: \"{i % 60} 6 * * *\"\n"
-            f"timezone: Europe/Berlin\ntags: [generated]\n")
+            f'title: Report {i}\nowner: bench\nteam: team{i % 7}\nschedule: "{i % 60} 6 * * *"\n'
+            f"timezone: Europe/Berlin\ntags: [generated]\n"
+        )
     return notebooks
 
 
@@ -58,20 +59,30 @@ def parse(root: Path, ws: Workspace, cold: bool, count: int) -> Sample:
     home = root / "home"
     if cold:
         shutil.rmtree(home, ignore_errors=True)
-    env = ws.env(NBREPORTS_HOME=str(home), NBREPORTS_NOTEBOOKS_DIR=str(root / "notebooks"),
-                 AIRFLOW_HOME=str(root / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
-                 AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{root / 'airflow' / 'unused.db'}")
-    res = measure_cmd([str(VENV_BIN / "python"), "-m", "bench.parse_child", str(DAG_FILE)], env=env, cwd=REPO,
-                      workdir=ws.tmp).require_ok("parse")
+    env = ws.env(
+        NBREPORTS_HOME=str(home),
+        NBREPORTS_NOTEBOOKS_DIR=str(root / "notebooks"),
+        AIRFLOW_HOME=str(root / "airflow"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{root / 'airflow' / 'unused.db'}",
+    )
+    res = measure_cmd(
+        [str(VENV_BIN / "python"), "-m", "bench.parse_child", str(DAG_FILE)], env=env, cwd=REPO, workdir=ws.tmp
+    ).require_ok("parse")
     line = next(ln for ln in reversed(res.output.splitlines()) if ln.startswith("BENCH "))
     child: dict[str, Any] = json.loads(line[6:])
     if child["dags"] != count or child["import_errors"]:
         raise RuntimeError(f"expected {count} DAGs, got {child}\n{res.output[-3000:]}")
-    return {"parse_s": child["parse_s"], "parse_cpu_s": child["parse_cpu_s"],
-            "per_report_ms": round(child["parse_s"] * 1000 / count, 3),
-            "per_report_cpu_ms": round(child["parse_cpu_s"] * 1000 / count, 3),
-            "serialize_s": child["serialize_s"], "import_s": child["import_s"], "wall_s": round(res.wall_s, 4),
-            "peak_tree_mb": res.memory["peak_tree_mb"]}
+    return {
+        "parse_s": child["parse_s"],
+        "parse_cpu_s": child["parse_cpu_s"],
+        "per_report_ms": round(child["parse_s"] * 1000 / count, 3),
+        "per_report_cpu_ms": round(child["parse_cpu_s"] * 1000 / count, 3),
+        "serialize_s": child["serialize_s"],
+        "import_s": child["import_s"],
+        "wall_s": round(res.wall_s, 4),
+        "peak_tree_mb": res.memory["peak_tree_mb"],
+    }
 
 
 def run(ws: Workspace, mode: Mode, sizes: tuple[int, ...] | None = None) -> BenchResult:
@@ -82,29 +93,63 @@ def run(ws: Workspace, mode: Mode, sizes: tuple[int, ...] | None = None) -> Benc
         root = ws.root / f"parse-{count}"
         progress(f"parse: generating {count} reports")
         generate(root, count)
-        pair = interleave(f"parse {count} reports: cold vs warm",
-                          ("cold", lambda r=root, c=count: parse(r, ws, True, c)),
-                          ("warm", lambda r=root, c=count: parse(r, ws, False, c)), mode, key="parse_cpu_s")
+        pair = interleave(
+            f"parse {count} reports: cold vs warm",
+            ("cold", lambda r=root, c=count: parse(r, ws, True, c)),
+            ("warm", lambda r=root, c=count: parse(r, ws, False, c)),
+            mode,
+            key="parse_cpu_s",
+        )
         data["sizes"][str(count)] = pair
         for side in ("a", "b"):
             s = series_summary(pair[f"samples_{side}"])
             pair[f"summary_{side}"] = s
-            rows.append([count, pair[side], fmt_stat(s["parse_s"], "s"), fmt_stat(s["parse_cpu_s"], "s"),
-                         fmt_stat(s["per_report_cpu_ms"], "", 2),
-                         fmt_stat(s["serialize_s"], "s"), fmt_stat(s["import_s"], "s"),
-                         fmt_stat(s["peak_tree_mb"], "", 0), "1" if side == "a" else fmt_stat(pair["ratio"], "x")])
-    tables = [table("DAG parsing: DagBag of dags/nbreports_dags.py in a fresh process (median [min-max]; "
-                    "goals judged on CPU time, which a loaded machine does not inflate)",
-                    ["reports", "cache", "parse wall", "parse CPU", "CPU ms/report", "serialize", "airflow import",
-                     "tree MB", "warm/cold"], rows)]
+            rows.append(
+                [
+                    count,
+                    pair[side],
+                    fmt_stat(s["parse_s"], "s"),
+                    fmt_stat(s["parse_cpu_s"], "s"),
+                    fmt_stat(s["per_report_cpu_ms"], "", 2),
+                    fmt_stat(s["serialize_s"], "s"),
+                    fmt_stat(s["import_s"], "s"),
+                    fmt_stat(s["peak_tree_mb"], "", 0),
+                    "1" if side == "a" else fmt_stat(pair["ratio"], "x"),
+                ]
+            )
+    tables = [
+        table(
+            "DAG parsing: DagBag of dags/nbreports_dags.py in a fresh process (median [min-max]; "
+            "goals judged on CPU time, which a loaded machine does not inflate)",
+            [
+                "reports",
+                "cache",
+                "parse wall",
+                "parse CPU",
+                "CPU ms/report",
+                "serialize",
+                "airflow import",
+                "tree MB",
+                "warm/cold",
+            ],
+            rows,
+        )
+    ]
     # growth: marginal cost per added report between consecutive sizes (median parse times)
     growth = []
     for kind, side in (("cold", "a"), ("warm", "b")):
         meds = [(c, data["sizes"][str(c)][f"summary_{side}"]["parse_cpu_s"]["median"]) for c in sizes]
         slopes = [((t2 - t1) * 1000 / (c2 - c1)) for (c1, t1), (c2, t2) in itertools.pairwise(meds)]
         data[f"growth_ms_per_report_{kind}"] = [round(s, 3) for s in slopes]
-        growth.append([kind, ", ".join(f"{c1}->{c2}: {s:.2f} ms"
-                                       for (c1, _), (c2, _), s in zip(meds, meds[1:], slopes, strict=False)) or "-"])
+        growth.append(
+            [
+                kind,
+                ", ".join(
+                    f"{c1}->{c2}: {s:.2f} ms" for (c1, _), (c2, _), s in zip(meds, meds[1:], slopes, strict=False)
+                )
+                or "-",
+            ]
+        )
     tables.append(table("DAG parsing: growth per added report (CPU, from medians)", ["cache", "marginal cost"], growth))
     big = str(max(sizes))
     warm_ms = data["sizes"][big]["summary_b"]["per_report_cpu_ms"]["median"]
@@ -113,11 +158,17 @@ def run(ws: Workspace, mode: Mode, sizes: tuple[int, ...] | None = None) -> Benc
     linear = len(slopes) < 2 or max(slopes) <= LINEAR_TOLERANCE * max(min(slopes), 0.05)
     full = int(big) >= 1000
     goals = [
-        Goal("DAG factory warm re-parse per report at 1,000 reports, growing linearly",
-             f"<= {WARM_GOAL_MS} ms/report, marginal slopes within {LINEAR_TOLERANCE}x",
-             f"{warm_ms:.2f} ms/report at {big}; slopes {slopes} ms", (warm_ms <= WARM_GOAL_MS and linear) if full
-             else None),
-        Goal("DAG factory cold parse per report at 1,000 reports", f"<= {COLD_GOAL_MS} ms/report",
-             f"{cold_ms:.2f} ms/report at {big}", cold_ms <= COLD_GOAL_MS if full else None),
+        Goal(
+            "DAG factory warm re-parse per report at 1,000 reports, growing linearly",
+            f"<= {WARM_GOAL_MS} ms/report, marginal slopes within {LINEAR_TOLERANCE}x",
+            f"{warm_ms:.2f} ms/report at {big}; slopes {slopes} ms",
+            (warm_ms <= WARM_GOAL_MS and linear) if full else None,
+        ),
+        Goal(
+            "DAG factory cold parse per report at 1,000 reports",
+            f"<= {COLD_GOAL_MS} ms/report",
+            f"{cold_ms:.2f} ms/report at {big}",
+            cold_ms <= COLD_GOAL_MS if full else None,
+        ),
     ]
     return BenchResult("parse", "DAG parsing", data, tables, goals)

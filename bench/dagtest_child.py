@@ -23,8 +23,18 @@ def main() -> None:
     dr = bag.dags[dag_id].test(run_conf=conf)
     t3 = time.perf_counter()
     states = {ti.task_id: str(ti.state) for ti in dr.get_task_instances()}
-    print("\nBENCH " + json.dumps({"state": str(dr.state), "tasks": states, "import_s": round(t1 - t0, 3),
-                                   "parse_s": round(t2 - t1, 3), "test_s": round(t3 - t2, 3)}))
+    print(
+        "\nBENCH "
+        + json.dumps(
+            {
+                "state": str(dr.state),
+                "tasks": states,
+                "import_s": round(t1 - t0, 3),
+                "parse_s": round(t2 - t1, 3),
+                "test_s": round(t3 - t2, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -127,9 +127,11 @@ class TreeWatcher:
             self._stop.wait(self.interval)
 
     def memory(self) -> dict[str, float]:
-        return {"peak_tree_mb": round(self.peak_total / MB, 1),
-                "peak_orchestrator_mb": round(self.peak_orchestrator / MB, 1),
-                "peak_kernel_mb": round(self.peak_kernel / MB, 1)}
+        return {
+            "peak_tree_mb": round(self.peak_total / MB, 1),
+            "peak_orchestrator_mb": round(self.peak_orchestrator / MB, 1),
+            "peak_kernel_mb": round(self.peak_kernel / MB, 1),
+        }
 
 
 @dataclass
@@ -163,19 +165,26 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def start_cmd(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-              log: Path | None = None) -> subprocess.Popen[bytes]:
+def start_cmd(
+    args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     out = log.open("wb") if log else subprocess.DEVNULL
     try:
-        return subprocess.Popen(list(args), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            list(args), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     finally:
         if log and hasattr(out, "close"):
             out.close()  # type: ignore[union-attr]
 
 
-def measure_cmds(commands: Sequence[Sequence[str]], env: dict[str, str] | None = None, cwd: Path | None = None,
-                 workdir: Path | None = None, timeout: float = 600) -> tuple[float, list[CmdResult], dict[str, float]]:
+def measure_cmds(
+    commands: Sequence[Sequence[str]],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    workdir: Path | None = None,
+    timeout: float = 600,
+) -> tuple[float, list[CmdResult], dict[str, float]]:
     """Start ``commands`` at once; the wall time until the last one ends, one result each, and the
     CPU time and peak memory of all their trees together. (Do not run two of these at once:
     the CPU time is read from ``RUSAGE_CHILDREN``.)"""
@@ -209,13 +218,19 @@ def measure_cmds(commands: Sequence[Sequence[str]], env: dict[str, str] | None =
     for p, end, log in zip(procs, ends, logs, strict=True):
         text = log.read_text(errors="replace") if log.exists() else ""
         log.unlink(missing_ok=True)
-        results.append(CmdResult(wall_s=end - start, returncode=p.returncode or 0, memory={}, output=text,
-                                 started_at=started_at))
+        results.append(
+            CmdResult(wall_s=end - start, returncode=p.returncode or 0, memory={}, output=text, started_at=started_at)
+        )
     return total, results, {"cpu_s": cpu, **watcher.memory()}
 
 
-def measure_cmd(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-                workdir: Path | None = None, timeout: float = 600) -> CmdResult:
+def measure_cmd(
+    args: Sequence[str],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    workdir: Path | None = None,
+    timeout: float = 600,
+) -> CmdResult:
     """Run one command to its end: wall time, exit code, output, peak memory of its tree."""
     total, (result,), memory = measure_cmds([args], env=env, cwd=cwd, workdir=workdir, timeout=timeout)
     result.wall_s, result.memory = total, memory
@@ -227,15 +242,24 @@ def measure_cmd(args: Sequence[str], env: dict[str, str] | None = None, cwd: Pat
 
 def summary(values: Sequence[float], digits: int = 3) -> dict[str, float]:
     vals = list(values)
-    return {"median": round(statistics.median(vals), digits), "min": round(min(vals), digits),
-            "max": round(max(vals), digits), "n": len(vals)}
+    return {
+        "median": round(statistics.median(vals), digits),
+        "min": round(min(vals), digits),
+        "max": round(max(vals), digits),
+        "n": len(vals),
+    }
 
 
 Sample = dict[str, Any]  # one counted run: at least {"wall_s": ...}
 
 
-def interleave(label: str, a: tuple[str, Callable[[], Sample]], b: tuple[str, Callable[[], Sample]],
-               mode: Mode, key: str = "wall_s") -> dict[str, Any]:
+def interleave(
+    label: str,
+    a: tuple[str, Callable[[], Sample]],
+    b: tuple[str, Callable[[], Sample]],
+    mode: Mode,
+    key: str = "wall_s",
+) -> dict[str, Any]:
     """Warm-ups, then counted runs A B A B ...; per-pair ratios B/A on ``key``."""
     (name_a, run_a), (name_b, run_b) = a, b
     for i in range(mode.warmups):
@@ -249,11 +273,20 @@ def interleave(label: str, a: tuple[str, Callable[[], Sample]], b: tuple[str, Ca
         samples_a.append(sa)
         sb = run_b()
         samples_b.append(sb)
-        progress(f"{label}: run {i + 1}/{mode.runs}  {name_a} {sa[key]:.3f}s  {name_b} {sb[key]:.3f}s  "
-                 f"ratio {sb[key] / sa[key]:.3f}  load {loadavg()[0]:.1f}")
+        progress(
+            f"{label}: run {i + 1}/{mode.runs}  {name_a} {sa[key]:.3f}s  {name_b} {sb[key]:.3f}s  "
+            f"ratio {sb[key] / sa[key]:.3f}  load {loadavg()[0]:.1f}"
+        )
     ratios = [sb[key] / sa[key] for sa, sb in zip(samples_a, samples_b, strict=True)]
-    return {"a": name_a, "b": name_b, "key": key, "samples_a": samples_a, "samples_b": samples_b,
-            "ratios": [round(r, 4) for r in ratios], "ratio": summary(ratios, 4)}
+    return {
+        "a": name_a,
+        "b": name_b,
+        "key": key,
+        "samples_a": samples_a,
+        "samples_b": samples_b,
+        "ratios": [round(r, 4) for r in ratios],
+        "ratio": summary(ratios, 4),
+    }
 
 
 def series_summary(samples: Sequence[Sample]) -> dict[str, dict[str, float]]:
@@ -272,8 +305,11 @@ def fmt_stat(stat: dict[str, float], unit: str = "", digits: int = 3) -> str:
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        title,
+        "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells[1:]]
     return "\n".join(lines)
 
@@ -300,23 +336,42 @@ class BenchResult:
     duration_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "duration_s": round(self.duration_s, 1),
-                "goals": [{"name": g.name, "target": g.target, "measured": g.measured,
-                           "verdict": "met" if g.met else ("missed" if g.met is False else "not measured")}
-                          for g in self.goals],
-                "tables": self.tables, "data": self.data}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "duration_s": round(self.duration_s, 1),
+            "goals": [
+                {
+                    "name": g.name,
+                    "target": g.target,
+                    "measured": g.measured,
+                    "verdict": "met" if g.met else ("missed" if g.met is False else "not measured"),
+                }
+                for g in self.goals
+            ],
+            "tables": self.tables,
+            "data": self.data,
+        }
 
 
 def machine() -> dict[str, Any]:
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
-            "memory_mb": round(psutil.virtual_memory().total / MB), "loadavg": loadavg()}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_mb": round(psutil.virtual_memory().total / MB),
+        "loadavg": loadavg(),
+    }
 
 
-def write_results(results: list[BenchResult], mode: Mode, started: float, load_before: list[float],
-                  out_dir: Path = RESULTS_DIR) -> Path:
+def write_results(
+    results: list[BenchResult], mode: Mode, started: float, load_before: list[float], out_dir: Path = RESULTS_DIR
+) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = {
-        "mode": "quick" if mode.quick else "full", "warmups": mode.warmups, "runs": mode.runs,
+        "mode": "quick" if mode.quick else "full",
+        "warmups": mode.warmups,
+        "runs": mode.runs,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
         "duration_s": round(time.time() - started, 1),
         "machine": {**machine(), "loadavg_before": load_before, "loadavg_after": loadavg()},

@@ -24,10 +24,19 @@ def main() -> None:
     for dag in bag.dags.values():
         DagSerialization.to_dict(dag)
     t3 = time.perf_counter()
-    print("\nBENCH " + json.dumps({"import_s": round(t1 - t0, 4), "parse_s": round(t2 - t1, 4),
-                                   "parse_cpu_s": round(c2 - c1, 4),
-                                   "serialize_s": round(t3 - t2, 4), "dags": len(bag.dags),
-                                   "import_errors": len(bag.import_errors)}))
+    print(
+        "\nBENCH "
+        + json.dumps(
+            {
+                "import_s": round(t1 - t0, 4),
+                "parse_s": round(t2 - t1, 4),
+                "parse_cpu_s": round(c2 - c1, 4),
+                "serialize_s": round(t3 - t2, 4),
+                "dags": len(bag.dags),
+                "import_errors": len(bag.import_errors),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

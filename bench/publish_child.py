@@ -39,6 +39,7 @@ def main() -> None:
     platform = Platform.from_settings(settings)
     report = find_report(settings.notebooks_dir, "tiny", settings.derived_cache_dir)
     plan = prepare(platform, report, {}, source="bench")
+
     def key(name: str) -> str:
         return Store.run_key(plan.report, plan.run_id, name)
 
@@ -63,9 +64,18 @@ def main() -> None:
     s = time.perf_counter()
     platform.store.write_bytes(key("report-again.html"), html.encode())
     steps["write_html_s"] = time.perf_counter() - s
-    print("\nBENCH " + json.dumps({"publish_s": round(t2 - t1, 4), "publish_cpu_s": round(c2 - c1, 4),
-                                   "import_s": round(import_s, 4), "html_mb": round(len(html) / 2**20, 2),
-                                   **{k: round(v, 4) for k, v in steps.items()}}))
+    print(
+        "\nBENCH "
+        + json.dumps(
+            {
+                "publish_s": round(t2 - t1, 4),
+                "publish_cpu_s": round(c2 - c1, 4),
+                "import_s": round(import_s, 4),
+                "html_mb": round(len(html) / 2**20, 2),
+                **{k: round(v, 4) for k, v in steps.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """``make bench``: every benchmark, one table each, JSON under ``.bench/``, a verdict per goal.
 
-    .venv/bin/python -m bench                 # full mode (>= 5 counted runs, all sizes)
-    .venv/bin/python -m bench --quick         # smoke mode: 1 warm-up, 2 counted runs, smallest sizes
-    .venv/bin/python -m bench --only parse,publish --quick
+.venv/bin/python -m bench                 # full mode (>= 5 counted runs, all sizes)
+.venv/bin/python -m bench --quick         # smoke mode: 1 warm-up, 2 counted runs, smallest sizes
+.venv/bin/python -m bench --only parse,publish --quick
 """
 
 from __future__ import annotations
@@ -54,20 +54,32 @@ def _publish(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) ->
 
 
 BENCHMARKS: dict[str, Callable[[Workspace, Mode, argparse.Namespace, Done], BenchResult]] = {
-    "per_run": _per_run, "parse": _parse, "concurrency": _concurrency, "latency": _latency, "publish": _publish,
+    "per_run": _per_run,
+    "parse": _parse,
+    "concurrency": _concurrency,
+    "latency": _latency,
+    "publish": _publish,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="1 warm-up, 2 counted runs, smallest sizes")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     parser.add_argument("--no-airflow", action="store_true", help="skip the dag.test() and scheduler parts")
-    parser.add_argument("--dag-notebooks", default="tiny",
-                        help="notebooks of the dag.test() comparison (tiny,realistic: about 4 min more)")
-    parser.add_argument("--scheduler", action=argparse.BooleanOptionalAction, default=None,
-                        help="start latency through real Airflow servers (default: on in full mode)")
+    parser.add_argument(
+        "--dag-notebooks",
+        default="tiny",
+        help="notebooks of the dag.test() comparison (tiny,realistic: about 4 min more)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start latency through real Airflow servers (default: on in full mode)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
     args = parser.parse_args(argv)
@@ -103,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             ws.cleanup()
-    print(f"\nload average before {load_before}, after {loadavg()}; "
-          f"{time.time() - started:.0f} s in all; results: {path}")
+    print(
+        f"\nload average before {load_before}, after {loadavg()}; {time.time() - started:.0f} s in all; results: {path}"
+    )
     return 1 if failed else 0
 
 

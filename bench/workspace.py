@@ -22,10 +22,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from bench.harness import REPO, VENV_BIN
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-STAMP_CELL = ('import os, time\n'
-              'if os.environ.get("NBR_BENCH_STAMP"):\n'
-              '    with open(os.environ["NBR_BENCH_STAMP"], "a") as f:\n'
-              '        f.write(f"{time.time()}\\n")')
+STAMP_CELL = (
+    "import os, time\n"
+    'if os.environ.get("NBR_BENCH_STAMP"):\n'
+    '    with open(os.environ["NBR_BENCH_STAMP"], "a") as f:\n'
+    '        f.write(f"{time.time()}\\n")'
+)
 TINY_PARAMS = {"name": "bench", "count": 3}
 REALISTIC_PARAMS = {"region": "US", "start_date": "2024-01-01", "end_date": "2024-06-30"}
 
@@ -34,8 +36,12 @@ def tiny_notebook() -> nbformat.NotebookNode:
     nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     params = new_code_cell('name = "world"  # Who to greet\ncount: int = 2  # How many times')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [new_markdown_cell("# Tiny\n\nTwo parameters and a print."), new_code_cell(STAMP_CELL), params,
-                new_code_cell('print(", ".join([f"hello {name}"] * count))')]
+    nb.cells = [
+        new_markdown_cell("# Tiny\n\nTwo parameters and a print."),
+        new_code_cell(STAMP_CELL),
+        params,
+        new_code_cell('print(", ".join([f"hello {name}"] * count))'),
+    ]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i}"
     return nb
@@ -45,8 +51,7 @@ def write_tiny(notebooks: Path, name: str = "tiny") -> Path:
     folder = notebooks / name
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(tiny_notebook(), folder / f"{name}.ipynb")
-    (folder / "report.yaml").write_text(yaml.safe_dump({"title": f"Tiny {name}", "owner": "bench",
-                                                        "team": "bench"}))
+    (folder / "report.yaml").write_text(yaml.safe_dump({"title": f"Tiny {name}", "owner": "bench", "team": "bench"}))
     return folder
 
 
@@ -82,14 +87,17 @@ class Workspace:
         return path
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("NBREPORTS_", "AIRFLOW_", "AIRFLOW__"))}
-        env.update({
-            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # the kernelspec runs `python`
-            "NBREPORTS_HOME": str(self.home), "NBREPORTS_NOTEBOOKS_DIR": str(self.notebooks),
-            "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg",
-            "TMPDIR": str(self.tmp),
-        })
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NBREPORTS_", "AIRFLOW_", "AIRFLOW__"))}
+        env.update(
+            {
+                "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # the kernelspec runs `python`
+                "NBREPORTS_HOME": str(self.home),
+                "NBREPORTS_NOTEBOOKS_DIR": str(self.notebooks),
+                "PYTHONPATH": str(REPO),
+                "MPLBACKEND": "Agg",
+                "TMPDIR": str(self.tmp),
+            }
+        )
         env.update(extra)
         return env
 
@@ -103,16 +111,19 @@ class Workspace:
 
     def airflow_env(self, **extra: str) -> dict[str, str]:
         """Airflow on a SQLite metadata DB in this workspace, the nbreports DAG file and the peer's."""
-        return self.env(**{
-            "AIRFLOW_HOME": str(self.airflow_home),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-            "NBR_BENCH_NOTEBOOKS": str(self.notebooks), "NBR_BENCH_OUT": str(self.root / "peer-out"),
-            **extra,
-        })
+        return self.env(
+            **{
+                "AIRFLOW_HOME": str(self.airflow_home),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+                "NBR_BENCH_NOTEBOOKS": str(self.notebooks),
+                "NBR_BENCH_OUT": str(self.root / "peer-out"),
+                **extra,
+            }
+        )
 
     def setup_airflow(self) -> None:
         """``airflow db migrate`` once, and a DAGs folder with the nbreports DAG file and the peer's."""
@@ -123,8 +134,14 @@ class Workspace:
         (self.root / "peer-out").mkdir(exist_ok=True)
         (self.dags / "nbreports_dags.py").symlink_to(REPO / "dags" / "nbreports_dags.py")
         (self.dags / "papermill_baseline.py").symlink_to(REPO / "bench" / "baseline_dag.py")
-        subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=self.airflow_env(), check=True,
-                       capture_output=True, timeout=600, cwd=self.root)
+        subprocess.run(
+            [str(VENV_BIN / "airflow"), "db", "migrate"],
+            env=self.airflow_env(),
+            check=True,
+            capture_output=True,
+            timeout=600,
+            cwd=self.root,
+        )
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -50,9 +50,16 @@ def nbreports_maintenance() -> None:
 
         hook = _hook()
         platform, settings = hook.platform, hook.settings
-        manifest = run_backup(platform.store, platform.db, settings.resolved_notebooks_dir, keep_days=settings.backup_keep_days)
-        return {"date": manifest["date"], "files": len(manifest["files"]), "skipped": manifest["skipped"],
-                "database": manifest["database"]["dialect"], "pruned": manifest["pruned"]}
+        manifest = run_backup(
+            platform.store, platform.db, settings.resolved_notebooks_dir, keep_days=settings.backup_keep_days
+        )
+        return {
+            "date": manifest["date"],
+            "files": len(manifest["files"]),
+            "skipped": manifest["skipped"],
+            "database": manifest["database"]["dialect"],
+            "pruned": manifest["pruned"],
+        }
 
     query_cache()
     backup()

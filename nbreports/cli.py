@@ -68,7 +68,8 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
             print(report.name)
         else:
             schedule = report.spec.schedule or (
-                "after " + ", ".join(report.spec.triggered_by) if report.spec.triggered_by else "manual")
+                "after " + ", ".join(report.spec.triggered_by) if report.spec.triggered_by else "manual"
+            )
             params = ", ".join(p.name for p in report.parameters) or "-"
             print(f"{report.name:24} {report.spec.title:36} {report.spec.owner:14} {schedule:18} {params}")
     for error in errors.values():
@@ -88,8 +89,10 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     for run in runs:
         duration = f"{run['duration_s']:.1f}s" if run["duration_s"] is not None else "-"
         params = json.dumps(run["parameters"], default=str)
-        print(f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {run['status']:8} {duration:>7}  "
-              f"{run['notebook_version'][:12]}  {run['run_id']}  {params}")
+        print(
+            f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {run['status']:8} {duration:>7}  "
+            f"{run['notebook_version'][:12]}  {run['run_id']}  {params}"
+        )
         if run["html_uri"]:
             print(f"    html: {run['html_uri']}")
         if run["error"]:
@@ -109,8 +112,10 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
     if not saves:
         print(f"no versions of {args.report} yet")
     for save in saves:
-        print(f"{save['saved_at'][:19]}  {save['sha256'][:12]}  {save['source']:11} {save['author'] or '-':14} "
-              f"{save['kernel'] or '-':10} {save['origin'] or ''}")
+        print(
+            f"{save['saved_at'][:19]}  {save['sha256'][:12]}  {save['source']:11} {save['author'] or '-':14} "
+            f"{save['kernel'] or '-':10} {save['origin'] or ''}"
+        )
     return 0
 
 
@@ -146,8 +151,10 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
     platform = _platform(settings)
     manifest = backup(platform.store, platform.db, settings.resolved_notebooks_dir, keep_days=settings.backup_keep_days)
-    print(f"backup {manifest['date']}: {len(manifest['files'])} files, database ({manifest['database']['dialect']})"
-          + (f", pruned {', '.join(manifest['pruned'])}" if manifest["pruned"] else ""))
+    print(
+        f"backup {manifest['date']}: {len(manifest['files'])} files, database ({manifest['database']['dialect']})"
+        + (f", pruned {', '.join(manifest['pruned'])}" if manifest["pruned"] else "")
+    )
     return 0
 
 
@@ -162,14 +169,22 @@ def cmd_restore_backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {args.date!r} is not a date such as 2024-01-31", file=sys.stderr)
         return 2
     platform = _platform(settings)
-    result = restore_backup(platform.store, platform.db, settings.resolved_notebooks_dir, day, overwrite=args.overwrite,
-                            author=settings.resolved_author)
+    result = restore_backup(
+        platform.store,
+        platform.db,
+        settings.resolved_notebooks_dir,
+        day,
+        overwrite=args.overwrite,
+        author=settings.resolved_author,
+    )
     for state in ("restored", "overwritten", "unchanged", "kept"):
         for path in result[state]:
             print(f"{state:11} {path}")
     if result["kept"]:
-        print(f"{len(result['kept'])} files differ from the backup and were kept; --overwrite replaces them "
-              "(their current notebooks are saved as versions first)")
+        print(
+            f"{len(result['kept'])} files differ from the backup and were kept; --overwrite replaces them "
+            "(their current notebooks are saved as versions first)"
+        )
     print("database rows restored: " + ", ".join(f"{k} {v}" for k, v in result["database_rows"].items()))
     return 0
 
@@ -181,8 +196,10 @@ def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.resolved_store_url, settings.store_options)  # no database needed
     if args.action == "setup":
         if not store.url_prefix.startswith("s3://"):
-            print(f"{store.url_prefix} is a local store: nothing to set up; `nbr cache sweep` (or the "
-                  "nbreports_maintenance DAG) removes expired entries")
+            print(
+                f"{store.url_prefix} is a local store: nothing to set up; `nbr cache sweep` (or the "
+                "nbreports_maintenance DAG) removes expired entries"
+            )
             return 0
         bucket, prefix = s3_location(store)
         rules = apply_lifecycle(s3_client(settings.store_options), bucket, prefix, settings.query_cache_ttl_days)
@@ -190,8 +207,10 @@ def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
             print(f"bucket {bucket}: rule {rule['ID']} on {rule['Filter'].get('Prefix') or '(all)'}")
         return 0
     result = sweep(store)
-    print(f"removed {len(result.removed)} entries ({result.corrupt} corrupt), kept {result.kept}, "
-          f"freed {result.bytes_freed} bytes")
+    print(
+        f"removed {len(result.removed)} entries ({result.corrupt} corrupt), kept {result.kept}, "
+        f"freed {result.bytes_freed} bytes"
+    )
     return 0
 
 
@@ -200,8 +219,9 @@ def cmd_pod_spec(args: argparse.Namespace, settings: Settings) -> int:
     from nbreports.reports.catalog import find_report
 
     report = find_report(settings.resolved_notebooks_dir, args.report, settings.derived_cache_dir)
-    manifest = report_pod_manifest(report, settings, profile=args.profile, run_id=args.run_id,
-                                   try_number=args.try_number)
+    manifest = report_pod_manifest(
+        report, settings, profile=args.profile, run_id=args.run_id, try_number=args.try_number
+    )
     print(yaml.safe_dump(manifest, sort_keys=False), end="")
     return 0
 
@@ -212,8 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run and publish one report")
     run.add_argument("report", help="report name or folder, e.g. notebooks/sales_summary")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                     help="a parameter; the value is read as YAML (42, 1.5, true, [EU, US])")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="a parameter; the value is read as YAML (42, 1.5, true, [EU, US])",
+    )
     run.add_argument("--parameters-json", help="all parameters as one JSON object")
     run.add_argument("-q", "--quiet", action="store_true", help="do not stream cell output")
     run.add_argument("--force", action="store_true", help="run even if a fresh cached run exists")
@@ -249,13 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     restore_backup = sub.add_parser("restore-backup", help="bring back report folders and records from a backup")
     restore_backup.add_argument("date", help="the backup's date, e.g. 2024-01-31")
-    restore_backup.add_argument("--overwrite", action="store_true",
-                                help="also replace files that differ from the backup")
+    restore_backup.add_argument(
+        "--overwrite", action="store_true", help="also replace files that differ from the backup"
+    )
     restore_backup.set_defaults(func=cmd_restore_backup)
 
     cache = sub.add_parser("cache", help="query cache upkeep")
-    cache.add_argument("action", choices=["setup", "sweep"],
-                       help="setup: S3 lifecycle rule deleting expired entries; sweep: remove them now")
+    cache.add_argument(
+        "action",
+        choices=["setup", "sweep"],
+        help="setup: S3 lifecycle rule deleting expired entries; sweep: remove them now",
+    )
     cache.set_defaults(func=cmd_cache)
 
     pod_spec = sub.add_parser("pod-spec", help="print the Kubernetes Pod a pod run of the report would start")

@@ -144,6 +144,7 @@ class ImageError(ExecutionError):
     """The pod's image could not be found or started, so the notebook never ran."""
 
 
-def _rebuild_execution_error(cls: type[ExecutionError], message: str, cell_index: int | None,
-                             output_uri: str | None) -> ExecutionError:
+def _rebuild_execution_error(
+    cls: type[ExecutionError], message: str, cell_index: int | None, output_uri: str | None
+) -> ExecutionError:
     return cls(message, cell_index=cell_index, output_uri=output_uri)

@@ -24,8 +24,13 @@ from contextlib import contextmanager
 
 OPTIONAL_EXTRAS = (
     "rfc3987_syntax",  # jsonschema's "iri" format
-    "gcsfs", "azure.storage.blob", "azure.datalake.store", "azure.identity",  # papermill gs://, abs://, adl://
-    "pyarrow", "github", "boto3",  # papermill hdfs://, github://, s3://
+    "gcsfs",
+    "azure.storage.blob",
+    "azure.datalake.store",
+    "azure.identity",  # papermill gs://, abs://, adl://
+    "pyarrow",
+    "github",
+    "boto3",  # papermill hdfs://, github://, s3://
 )
 
 

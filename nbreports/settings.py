@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     store_options: dict[str, Any] = Field(
         default_factory=dict,
-        description="Extra fsspec options for the store as JSON, e.g. {\"endpoint_url\": \"http://...\"}. "
+        description='Extra fsspec options for the store as JSON, e.g. {"endpoint_url": "http://..."}. '
         "Credentials come from the environment or an Airflow connection, never from here.",
     )
     store_conn_id: str = Field(
@@ -64,28 +64,35 @@ class Settings(BaseSettings):
     )
 
     query_cache_ttl_days: int = Field(
-        default=7, gt=0,
+        default=7,
+        gt=0,
         description="Days a query-cache entry (nbreports.querycache) is served; older entries are recomputed, "
         "and swept (local store) or deleted by a bucket lifecycle rule (S3).",
     )
     backup_keep_days: int = Field(
-        default=14, gt=0, description="Days of daily backups (backups/<date>/ in the store) kept by the backup DAG.",
+        default=14,
+        gt=0,
+        description="Days of daily backups (backups/<date>/ in the store) kept by the backup DAG.",
     )
 
     author: str | None = Field(
-        default=None, validation_alias=AliasChoices("NBREPORTS_AUTHOR", "JUPYTERHUB_USER"),
+        default=None,
+        validation_alias=AliasChoices("NBREPORTS_AUTHOR", "JUPYTERHUB_USER"),
         description="Who saves notebook versions and restores (nbr, the Jupyter hook); "
         "JupyterHub sets JUPYTERHUB_USER in each user's server. Empty means the account's login name.",
     )
     image: str | None = Field(
-        default=None, validation_alias=AliasChoices("NBREPORTS_IMAGE", "JUPYTER_IMAGE_SPEC"),
+        default=None,
+        validation_alias=AliasChoices("NBREPORTS_IMAGE", "JUPYTER_IMAGE_SPEC"),
         description="The kernel image a Jupyter server runs on, recorded with each version it saves.",
     )
     report: str | None = Field(
-        default=None, description="Inside a kernel: the report being run (set by the engine).",
+        default=None,
+        description="Inside a kernel: the report being run (set by the engine).",
     )
     run_id: str | None = Field(
-        default=None, description="Inside a kernel: the run being executed (set by the engine).",
+        default=None,
+        description="Inside a kernel: the run being executed (set by the engine).",
     )
 
     @field_validator("store_options", mode="before")

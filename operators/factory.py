@@ -55,8 +55,12 @@ def to_param(p: Parameter) -> Param:
 def _params(report: Report) -> dict[str, Param]:
     params = {p.name: to_param(p) for p in report.parameters}
     if report.spec.cache.ttl:
-        params[FORCE_PARAM] = _param(False, type="boolean", title="Force a new run",
-                                     description="Run the notebook even if a fresh cached run has the same inputs")
+        params[FORCE_PARAM] = _param(
+            False,
+            type="boolean",
+            title="Force a new run",
+            description="Run the notebook even if a fresh cached run has the same inputs",
+        )
     if report.spec.executor in POD_EXECUTORS and PROFILE_PARAM not in params:
         params.update(_profile_param(report))
     return params
@@ -71,9 +75,16 @@ def _profile_param(report: Report) -> dict[str, Param]:
     except ConfigError:
         return {}
     default = report.spec.profile if report.spec.profile in allowed else config.team(report.spec.team).default
-    return {PROFILE_PARAM: _param(default, type="string", enum=allowed, title="Compute profile",
-                                  description="CPU, memory or GPU of the pod: "
-                                  + "; ".join(f"{n}: {config.profiles[n].description}" for n in allowed))}
+    return {
+        PROFILE_PARAM: _param(
+            default,
+            type="string",
+            enum=allowed,
+            title="Compute profile",
+            description="CPU, memory or GPU of the pod: "
+            + "; ".join(f"{n}: {config.profiles[n].description}" for n in allowed),
+        )
+    }
 
 
 def _schedule(report: Report) -> Any:
@@ -110,9 +121,12 @@ def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
 
             execute_cls = KubernetesReportOperator
         execute = execute_cls(
-            task_id="execute", plan=prepare.output, retries=spec.retries,
+            task_id="execute",
+            plan=prepare.output,
+            retries=spec.retries,
             retry_delay=timedelta(seconds=spec.retry_delay),
-            execution_timeout=timedelta(seconds=spec.run_timeout + 120), **common,
+            execution_timeout=timedelta(seconds=spec.run_timeout + 120),
+            **common,
         )
         publish = PublishReportOperator(task_id="publish", plan=prepare.output, **common)
         prepare >> execute >> publish

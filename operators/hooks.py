@@ -54,7 +54,8 @@ class NbreportsHook(BaseHook):
         conn = self.get_connection(conn_id)
         extra: dict[str, Any] = conn.extra_dejson
         endpoint = extra.get("endpoint_url") or (extra.get("service_config", {}).get("s3", {}) or {}).get(
-            "endpoint_url")
+            "endpoint_url"
+        )
         kernel_env = {"AWS_ACCESS_KEY_ID": conn.login or "", "AWS_SECRET_ACCESS_KEY": conn.password or ""}
         if endpoint:
             kernel_env["NBREPORTS_STORE_OPTIONS"] = json.dumps({"endpoint_url": endpoint})
@@ -65,8 +66,9 @@ class NbreportsHook(BaseHook):
         store, kernel_env = None, None
         if self.settings.store_conn_id and self.settings.resolved_store_url.startswith("s3://"):
             store, kernel_env = self._s3_store()
-        return Platform.from_settings(self.settings, store=store, database_url=self._database_url(),
-                                      kernel_env=kernel_env)
+        return Platform.from_settings(
+            self.settings, store=store, database_url=self._database_url(), kernel_env=kernel_env
+        )
 
     def get_conn(self) -> Platform:
         return self.platform

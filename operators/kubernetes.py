@@ -53,8 +53,15 @@ class KubernetesReportOperator(KubernetesPodOperator):
 
     template_fields: Sequence[str] = (*KubernetesPodOperator.template_fields, "plan")
 
-    def __init__(self, *, report: str, plan: Any, db_conn_id: str = "nbreports_db",
-                 notebooks_dir: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        report: str,
+        plan: Any,
+        db_conn_id: str = "nbreports_db",
+        notebooks_dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("deferrable", True)
         kwargs.setdefault("get_logs", True)
         kwargs.setdefault("on_finish_action", "delete_pod")
@@ -98,22 +105,46 @@ class KubernetesReportOperator(KubernetesPodOperator):
             nb = None
             store.write_bytes(key("output.ipynb"), store.read_bytes(key("input.ipynb")))  # keep what was run
         status = remote_pod.status
-        terminated = next((s.state.terminated for s in (status.container_statuses or [])
-                           if s.name == CONTAINER and s.state and s.state.terminated), None)
+        terminated = next(
+            (
+                s.state.terminated
+                for s in (status.container_statuses or [])
+                if s.name == CONTAINER and s.state and s.state.terminated
+            ),
+            None,
+        )
         request = plan_pod(self.nbreports.platform, plan)
-        waiting = {s.state.waiting.reason for s in (status.container_statuses or [])
-                   if s.name == CONTAINER and s.state and s.state.waiting}
-        result = ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.IMAGE_MISSING,
-                                 error=f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})"
-                                 ) if waiting & _IMAGE_PROBLEMS else classify(
-            exit_code=terminated.exit_code if terminated else None, nb=nb,
-            log_tail=(terminated.message or "") if terminated else (status.message or ""),
-            oom_killed=bool(terminated and terminated.reason == "OOMKilled"),
-            timed_out=status.reason == "DeadlineExceeded", run_timeout=plan.run_timeout,
-            cell_timeout=plan.cell_timeout, memory_limit=request.profile.limits.get("memory"),
-            profile=request.profile.name)
+        waiting = {
+            s.state.waiting.reason
+            for s in (status.container_statuses or [])
+            if s.name == CONTAINER and s.state and s.state.waiting
+        }
+        result = (
+            ExecutionResult(
+                status=RunStatus.FAILED,
+                error_type=FailureKind.IMAGE_MISSING,
+                error=f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})",
+            )
+            if waiting & _IMAGE_PROBLEMS
+            else classify(
+                exit_code=terminated.exit_code if terminated else None,
+                nb=nb,
+                log_tail=(terminated.message or "") if terminated else (status.message or ""),
+                oom_killed=bool(terminated and terminated.reason == "OOMKilled"),
+                timed_out=status.reason == "DeadlineExceeded",
+                run_timeout=plan.run_timeout,
+                cell_timeout=plan.cell_timeout,
+                memory_limit=request.profile.limits.get("memory"),
+                profile=request.profile.name,
+            )
+        )
         image_id = next((s.image_id for s in (status.container_statuses or []) if s.name == CONTAINER), None)
-        result.extra["pod"] = {"name": remote_pod.metadata.name, "image": plan.image, "image_digest": image_id,
-                               "profile": plan.profile, "exit_code": terminated.exit_code if terminated else None}
+        result.extra["pod"] = {
+            "name": remote_pod.metadata.name,
+            "image": plan.image,
+            "image_digest": image_id,
+            "profile": plan.profile,
+            "exit_code": terminated.exit_code if terminated else None,
+        }
         store.write_json(key("execution.json"), result.to_dict())
         return result.to_dict()

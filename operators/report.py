@@ -31,8 +31,10 @@ PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile of a
 def _upstream_events(context: Context) -> dict[str, Any] | None:
     """The Asset events that triggered this run: part of the cache key of a downstream report."""
     events = context.get("triggering_asset_events") or {}
-    found = {str(getattr(asset, "name", asset)): sorted(f"{e.source_dag_id}/{e.source_run_id}/{e.timestamp}"
-                                                        for e in evs) for asset, evs in events.items()}
+    found = {
+        str(getattr(asset, "name", asset)): sorted(f"{e.source_dag_id}/{e.source_run_id}/{e.timestamp}" for e in evs)
+        for asset, evs in events.items()
+    }
     return {"assets": found} if found else None
 
 
@@ -42,8 +44,9 @@ def report_asset(report: str) -> Asset:
 
 
 class _ReportOperator(BaseOperator):
-    def __init__(self, *, report: str, notebooks_dir: str | None = None, db_conn_id: str = "nbreports_db",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, report: str, notebooks_dir: str | None = None, db_conn_id: str = "nbreports_db", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.report = report
         self.notebooks_dir = notebooks_dir
@@ -60,9 +63,13 @@ class _ReportOperator(BaseOperator):
 
     def _airflow_ids(self, context: Context) -> dict[str, Any]:
         dag_run = context["dag_run"]
-        return {"dag_id": dag_run.dag_id, "dag_run_id": dag_run.run_id,
-                "triggered_by": str(getattr(dag_run, "triggering_user_name", None)
-                                    or getattr(dag_run.run_type, "value", dag_run.run_type))}
+        return {
+            "dag_id": dag_run.dag_id,
+            "dag_run_id": dag_run.run_id,
+            "triggered_by": str(
+                getattr(dag_run, "triggering_user_name", None) or getattr(dag_run.run_type, "value", dag_run.run_type)
+            ),
+        }
 
 
 class PrepareReportOperator(_ReportOperator):
@@ -89,17 +96,29 @@ class PrepareReportOperator(_ReportOperator):
             values.update({k: v for k, v in conf.items() if k not in names and k not in (FORCE_PARAM, PROFILE_PARAM)})
         force = bool(context["params"].get(FORCE_PARAM, False))
         names = {p.name for p in report.parameters}
-        profile = None if PROFILE_PARAM in names else (
-            (context["dag_run"].conf or {}).get(PROFILE_PARAM) or context["params"].get(PROFILE_PARAM))
+        profile = (
+            None
+            if PROFILE_PARAM in names
+            else ((context["dag_run"].conf or {}).get(PROFILE_PARAM) or context["params"].get(PROFILE_PARAM))
+        )
         try:
-            plan = prepare(self.hook.platform, report, values, source="airflow", force=force,
-                           cache_extra=_upstream_events(context), profile=profile, **self._airflow_ids(context))
+            plan = prepare(
+                self.hook.platform,
+                report,
+                values,
+                source="airflow",
+                force=force,
+                cache_extra=_upstream_events(context),
+                profile=profile,
+                **self._airflow_ids(context),
+            )
         except ParameterError as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log.info("prepared run %s of %s with parameters %s", plan.run_id, plan.report, plan.parameters)
         if plan.cached_from:
-            self.log.info("cache hit: reusing the outputs of run %s (trigger with force=true to re-run)",
-                          plan.cached_from)
+            self.log.info(
+                "cache hit: reusing the outputs of run %s (trigger with force=true to re-run)", plan.cached_from
+            )
         return plan.to_dict()
 
 
@@ -120,8 +139,14 @@ class ExecuteReportOperator(_ReportOperator):
         platform = self.hook.platform
         result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number)
         if result.status != RunStatus.SUCCESS:
-            raise execution_error(plan.report, plan.run_id, result.error, result.error_type,
-                                  failed_cell=result.failed_cell, output_uri=platform.store.uri(plan.key("output.ipynb")))
+            raise execution_error(
+                plan.report,
+                plan.run_id,
+                result.error,
+                result.error_type,
+                failed_cell=result.failed_cell,
+                output_uri=platform.store.uri(plan.key("output.ipynb")),
+            )
         return result.to_dict()
 
 
@@ -142,12 +167,14 @@ class PublishReportOperator(_ReportOperator):
         platform = self.hook.platform
         plan = RunPlan.from_dict(self.plan)
         record = publish(platform, plan, load_execution(platform, plan))
-        self.log.info("published %s run %s: %s (%s)", plan.report, plan.run_id, record["status"],
-                      record["html_uri"])
+        self.log.info("published %s run %s: %s (%s)", plan.report, plan.run_id, record["status"], record["html_uri"])
         raise_for_result(record)  # a failed run is published and recorded, then fails the task
         context["outlet_events"][report_asset(plan.report)].extra = {
-            "run_id": plan.run_id, "notebook_version": plan.notebook_version, "status": record["status"],
-            "html_uri": record["html_uri"], "output_uri": record["output_uri"],
+            "run_id": plan.run_id,
+            "notebook_version": plan.notebook_version,
+            "status": record["status"],
+            "html_uri": record["html_uri"],
+            "output_uri": record["output_uri"],
             "parameters": plan.parameters,
         }
         return dict(record["scraps"])
@@ -167,8 +194,14 @@ class NotebookReportOperator(_ReportOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
-            record = run_report(self.hook.platform, self.load_report(), dict(self.parameters), log=self.log.info,
-                                source="airflow", **self._airflow_ids(context))
+            record = run_report(
+                self.hook.platform,
+                self.load_report(),
+                dict(self.parameters),
+                log=self.log.info,
+                source="airflow",
+                **self._airflow_ids(context),
+            )
         except ParameterError as exc:
             raise AirflowFailException(str(exc)) from exc
         return dict(record["scraps"])

@@ -14,10 +14,17 @@ class NbreportsPlugin(AirflowPlugin):
     name = "nbreports"
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "nbreports"}]
     external_views = [
-        {"name": "Reports", "href": f"{PREFIX}/", "destination": "nav", "url_route": "nbreports",
-         "category": "browse"},
-        {"name": "Report", "href": f"{PREFIX}/reports/{{DAG_ID}}", "destination": "dag",
-         "url_route": "nbreports-report"},
-        {"name": "Report run", "href": f"{PREFIX}/reports/{{DAG_ID}}/dag-runs/{{RUN_ID}}",
-         "destination": "dag_run", "url_route": "nbreports-run"},
+        {"name": "Reports", "href": f"{PREFIX}/", "destination": "nav", "url_route": "nbreports", "category": "browse"},
+        {
+            "name": "Report",
+            "href": f"{PREFIX}/reports/{{DAG_ID}}",
+            "destination": "dag",
+            "url_route": "nbreports-report",
+        },
+        {
+            "name": "Report run",
+            "href": f"{PREFIX}/reports/{{DAG_ID}}/dag-runs/{{RUN_ID}}",
+            "destination": "dag_run",
+            "url_route": "nbreports-run",
+        },
     ]

@@ -25,8 +25,9 @@ def make_notebook(parameters: str | None, *cells: str, title: str = "A test repo
     return nb
 
 
-def make_report(notebooks: Path, name: str, parameters: str | None, *cells: str,
-                spec: dict[str, Any] | None = None) -> Path:
+def make_report(
+    notebooks: Path, name: str, parameters: str | None, *cells: str, spec: dict[str, Any] | None = None
+) -> Path:
     folder = notebooks / name
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(make_notebook(parameters, *cells), folder / f"{name}.ipynb")

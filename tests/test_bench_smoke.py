@@ -15,8 +15,13 @@ from tests.conftest import REPO
 
 def test_quick_bench_of_parsing_and_publish_writes_the_expected_json(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "parse,publish", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "parse,publish", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:] + proc.stdout[-4000:]
     assert "[bench" in proc.stderr  # progress lines
     files = sorted(out.glob("bench-quick-*.json"))
@@ -48,14 +53,20 @@ def test_quick_bench_of_parsing_and_publish_writes_the_expected_json(tmp_path: P
 
 def test_quick_per_run_bench_times_both_runners_and_latency_reuses_their_stamps(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "per_run,latency", "--no-airflow",
-                           "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "per_run,latency", "--no-airflow", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:] + proc.stdout[-4000:]
     doc = json.loads(next(out.glob("bench-quick-*.json")).read_text())
     tiny = doc["benchmarks"]["per_run"]["data"]["cli"]["tiny"]
     assert (tiny["a"], tiny["b"]) == ("papermill", "nbr run")
     assert {"nbr run / papermill (tiny)", "nbr run / papermill (realistic)"} <= {
-        g["name"] for g in doc["benchmarks"]["per_run"]["goals"]}
+        g["name"] for g in doc["benchmarks"]["per_run"]["goals"]
+    }
     latency = doc["benchmarks"]["latency"]["data"]["cli"]
     assert "reusing the per-run benchmark's tiny runs" in proc.stderr
     assert [s["latency_s"] for s in latency["samples_b"]] == [s["latency_s"] for s in tiny["samples_b"]]

@@ -26,8 +26,9 @@ def dict_diff(base: dict[str, Any] | None, other: dict[str, Any] | None) -> list
             change = "removed"
         else:
             change = "same" if a == b else "changed"
-        rows.append({"key": key, "change": change, "base": None if a is _MISSING else a,
-                     "other": None if b is _MISSING else b})
+        rows.append(
+            {"key": key, "change": change, "base": None if a is _MISSING else a, "other": None if b is _MISSING else b}
+        )
     return rows
 
 

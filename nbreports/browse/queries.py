@@ -28,9 +28,27 @@ COUNT_CAP = 10_000  # totals above this read "10,000+": exact counts of huge his
 
 # Columns a history row shows; the big ones (scraps, error text) stay in the run detail.
 # The optional ones appear as the schema grows (cache, compute profile, memory: migration 0002).
-_HISTORY_NAMES = ("run_id", "report", "status", "parameters", "notebook_version", "executor", "kernel", "dag_id",
-                  "dag_run_id", "triggered_by", "started_at", "ended_at", "duration_s", "html_uri", "output_uri",
-                  "failed_cell", "cache_hit_of", "profile", "peak_memory_bytes")
+_HISTORY_NAMES = (
+    "run_id",
+    "report",
+    "status",
+    "parameters",
+    "notebook_version",
+    "executor",
+    "kernel",
+    "dag_id",
+    "dag_run_id",
+    "triggered_by",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "html_uri",
+    "output_uri",
+    "failed_cell",
+    "cache_hit_of",
+    "profile",
+    "peak_memory_bytes",
+)
 _HISTORY_COLUMNS = tuple(RunRow.__table__.c[n] for n in _HISTORY_NAMES if n in RunRow.__table__.c)
 
 
@@ -85,8 +103,13 @@ def _versions_with_prefix(s: Session, report: str, prefix: str) -> list[str]:
         raise BadQuery("notebook_version needs at least 6 hex digits")
     if len(prefix) == 64:
         return [prefix]
-    return list(s.scalars(select(NotebookVersionRow.sha256).where(
-        NotebookVersionRow.report == report, NotebookVersionRow.sha256.startswith(prefix, autoescape=True))))
+    return list(
+        s.scalars(
+            select(NotebookVersionRow.sha256).where(
+                NotebookVersionRow.report == report, NotebookVersionRow.sha256.startswith(prefix, autoescape=True)
+            )
+        )
+    )
 
 
 def _history_where(s: Session, report: str, flt: HistoryFilter) -> list[sa.ColumnElement[bool]]:
@@ -104,8 +127,14 @@ def _history_where(s: Session, report: str, flt: HistoryFilter) -> list[sa.Colum
     return where
 
 
-def history(db: PlatformDB, report: str, flt: HistoryFilter | None = None, limit: int = 50,
-            cursor: str | None = None, with_total: bool = True) -> Page:
+def history(
+    db: PlatformDB,
+    report: str,
+    flt: HistoryFilter | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    with_total: bool = True,
+) -> Page:
     """Newest runs first, ``limit`` at a time; ``next_cursor`` fetches the following page."""
     flt = flt or HistoryFilter()
     if not 1 <= limit <= MAX_PAGE:
@@ -115,8 +144,9 @@ def history(db: PlatformDB, report: str, flt: HistoryFilter | None = None, limit
         stmt = select(*_HISTORY_COLUMNS).where(*where)
         if cursor:
             started, run_id = decode_cursor(cursor)
-            stmt = stmt.where(sa.or_(RunRow.started_at < started,
-                                     sa.and_(RunRow.started_at == started, RunRow.run_id < run_id)))
+            stmt = stmt.where(
+                sa.or_(RunRow.started_at < started, sa.and_(RunRow.started_at == started, RunRow.run_id < run_id))
+            )
         stmt = stmt.order_by(RunRow.started_at.desc(), RunRow.run_id.desc()).limit(limit + 1)
         rows = [_row(r) for r in s.execute(stmt).mappings()]
         total = -1
@@ -126,8 +156,9 @@ def history(db: PlatformDB, report: str, flt: HistoryFilter | None = None, limit
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["started_at"], rows[-1]["run_id"]) if more and rows else None
-    return Page(items=rows, total=min(total, COUNT_CAP), next_cursor=next_cursor, limit=limit,
-                total_exact=total <= COUNT_CAP)
+    return Page(
+        items=rows, total=min(total, COUNT_CAP), next_cursor=next_cursor, limit=limit, total_exact=total <= COUNT_CAP
+    )
 
 
 # -- one run ---------------------------------------------------------------------------------
@@ -140,8 +171,12 @@ def get_run(db: PlatformDB, report: str, run_id: str) -> dict[str, Any] | None:
 
 def run_for_dag_run(db: PlatformDB, report: str, dag_run_id: str) -> dict[str, Any] | None:
     """The report run an Airflow DAG run made (the newest one, if a retry made several)."""
-    stmt = (select(RunRow).where(RunRow.report == report, RunRow.dag_run_id == dag_run_id)
-            .order_by(RunRow.started_at.desc()).limit(1))
+    stmt = (
+        select(RunRow)
+        .where(RunRow.report == report, RunRow.dag_run_id == dag_run_id)
+        .order_by(RunRow.started_at.desc())
+        .limit(1)
+    )
     with _session(db) as s:
         row = s.scalars(stmt).first()
         return row.to_dict() if row is not None else None
@@ -150,32 +185,54 @@ def run_for_dag_run(db: PlatformDB, report: str, dag_run_id: str) -> dict[str, A
 # -- versions --------------------------------------------------------------------------------
 def versions(db: PlatformDB, report: str) -> list[dict[str, Any]]:
     """Notebook versions of a report, newest first, with how many runs used each."""
-    counts = (select(RunRow.notebook_version, func.count().label("runs"),
-                     func.max(RunRow.started_at).label("last_run_at"))
-              .where(RunRow.report == report).group_by(RunRow.notebook_version).subquery())
-    stmt = (select(NotebookVersionRow, counts.c.runs, counts.c.last_run_at)
-            .outerjoin(counts, counts.c.notebook_version == NotebookVersionRow.sha256)
-            .where(NotebookVersionRow.report == report)
-            .order_by(NotebookVersionRow.created_at.desc(), NotebookVersionRow.id.desc()))
+    counts = (
+        select(RunRow.notebook_version, func.count().label("runs"), func.max(RunRow.started_at).label("last_run_at"))
+        .where(RunRow.report == report)
+        .group_by(RunRow.notebook_version)
+        .subquery()
+    )
+    stmt = (
+        select(NotebookVersionRow, counts.c.runs, counts.c.last_run_at)
+        .outerjoin(counts, counts.c.notebook_version == NotebookVersionRow.sha256)
+        .where(NotebookVersionRow.report == report)
+        .order_by(NotebookVersionRow.created_at.desc(), NotebookVersionRow.id.desc())
+    )
     out = []
     with _session(db) as s:
         for version, runs, last_run_at in s.execute(stmt):
-            out.append({"sha256": version.sha256, "size": version.size, "kernel": version.kernel,
-                        "source": version.source, "created_at": version.created_at,
-                        "runs": int(runs or 0), "last_run_at": last_run_at})
+            out.append(
+                {
+                    "sha256": version.sha256,
+                    "size": version.size,
+                    "kernel": version.kernel,
+                    "source": version.source,
+                    "created_at": version.created_at,
+                    "runs": int(runs or 0),
+                    "last_run_at": last_run_at,
+                }
+            )
     return out
 
 
 def has_version(db: PlatformDB, report: str, sha256: str) -> bool:
     with _session(db) as s:
-        return s.scalar(select(func.count()).select_from(NotebookVersionRow).where(
-            NotebookVersionRow.report == report, NotebookVersionRow.sha256 == sha256)) == 1
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(NotebookVersionRow)
+                .where(NotebookVersionRow.report == report, NotebookVersionRow.sha256 == sha256)
+            )
+            == 1
+        )
 
 
 # -- catalog ---------------------------------------------------------------------------------
 def _run_stats(s: Session) -> dict[str, dict[str, int]]:
-    stmt = (select(RunRow.report, RunRow.status, func.count())
-            .where(RunRow.status.in_(FINISHED)).group_by(RunRow.report, RunRow.status))
+    stmt = (
+        select(RunRow.report, RunRow.status, func.count())
+        .where(RunRow.status.in_(FINISHED))
+        .group_by(RunRow.report, RunRow.status)
+    )
     stats: dict[str, dict[str, int]] = {}
     for report, status, count in s.execute(stmt):
         stats.setdefault(report, {})[status] = int(count)
@@ -183,8 +240,9 @@ def _run_stats(s: Session) -> dict[str, dict[str, int]]:
 
 
 def _last_run(s: Session, report: str, status: str | None = None) -> dict[str, Any] | None:
-    stmt = select(RunRow.run_id, RunRow.status, RunRow.started_at, RunRow.ended_at, RunRow.html_uri,
-                  RunRow.duration_s).where(RunRow.report == report)
+    stmt = select(
+        RunRow.run_id, RunRow.status, RunRow.started_at, RunRow.ended_at, RunRow.html_uri, RunRow.duration_s
+    ).where(RunRow.report == report)
     if status:
         stmt = stmt.where(RunRow.status == status)
     row = s.execute(stmt.order_by(RunRow.started_at.desc(), RunRow.run_id.desc()).limit(1)).mappings().first()
@@ -193,18 +251,36 @@ def _last_run(s: Session, report: str, status: str | None = None) -> dict[str, A
 
 def _entry_from_disk(report: Report) -> dict[str, Any]:
     spec = report.spec
-    return {"name": report.name, "title": spec.title, "description": spec.description, "owner": spec.owner,
-            "team": spec.team, "schedule": spec.schedule, "triggered_by_reports": list(spec.triggered_by),
-            "tags": list(spec.tags), "executor": spec.executor, "parameters": [p.to_dict() for p in report.parameters],
-            "on_disk": True}
+    return {
+        "name": report.name,
+        "title": spec.title,
+        "description": spec.description,
+        "owner": spec.owner,
+        "team": spec.team,
+        "schedule": spec.schedule,
+        "triggered_by_reports": list(spec.triggered_by),
+        "tags": list(spec.tags),
+        "executor": spec.executor,
+        "parameters": [p.to_dict() for p in report.parameters],
+        "on_disk": True,
+    }
 
 
 def _entry_from_row(row: ReportRow) -> dict[str, Any]:
     spec = row.spec or {}
-    return {"name": row.name, "title": row.title, "description": spec.get("description", ""), "owner": row.owner,
-            "team": row.team, "schedule": spec.get("schedule"), "triggered_by_reports": spec.get("triggered_by", []),
-            "tags": list(spec.get("tags", [])), "executor": spec.get("executor", "local"),
-            "parameters": list(row.parameters or []), "on_disk": False}
+    return {
+        "name": row.name,
+        "title": row.title,
+        "description": spec.get("description", ""),
+        "owner": row.owner,
+        "team": row.team,
+        "schedule": spec.get("schedule"),
+        "triggered_by_reports": spec.get("triggered_by", []),
+        "tags": list(spec.get("tags", [])),
+        "executor": spec.get("executor", "local"),
+        "parameters": list(row.parameters or []),
+        "on_disk": False,
+    }
 
 
 def _matches(entry: dict[str, Any], q: str | None, owner: str | None, team: str | None, tag: str | None) -> bool:
@@ -215,8 +291,9 @@ def _matches(entry: dict[str, Any], q: str | None, owner: str | None, team: str 
     if tag and tag.lower() not in {t.lower() for t in entry["tags"]}:
         return False
     if q:
-        text = " ".join([entry["name"], entry["title"], entry["description"], entry["owner"], entry["team"],
-                         *entry["tags"]]).lower()
+        text = " ".join(
+            [entry["name"], entry["title"], entry["description"], entry["owner"], entry["team"], *entry["tags"]]
+        ).lower()
         return all(word in text for word in q.lower().split())
     return True
 
@@ -231,8 +308,15 @@ def report_entries(db: PlatformDB, disk: list[Report] | None = None) -> dict[str
     return entries
 
 
-def catalog(db: PlatformDB, disk: list[Report] | None = None, *, q: str | None = None, owner: str | None = None,
-            team: str | None = None, tag: str | None = None) -> list[dict[str, Any]]:
+def catalog(
+    db: PlatformDB,
+    disk: list[Report] | None = None,
+    *,
+    q: str | None = None,
+    owner: str | None = None,
+    team: str | None = None,
+    tag: str | None = None,
+) -> list[dict[str, Any]]:
     """Reports with their last run, last published run and success rate, filtered, sorted by title."""
     entries = [e for e in report_entries(db, disk).values() if _matches(e, q, owner, team, tag)]
     with _session(db) as s:
@@ -252,8 +336,12 @@ def report_entry(db: PlatformDB, name: str, disk: list[Report] | None = None) ->
     if entry is None:
         return None
     with _session(db) as s:
-        counts = {status: int(n) for status, n in s.execute(
-            select(RunRow.status, func.count()).where(RunRow.report == name).group_by(RunRow.status))}
+        counts = {
+            status: int(n)
+            for status, n in s.execute(
+                select(RunRow.status, func.count()).where(RunRow.report == name).group_by(RunRow.status)
+            )
+        }
         entry["run_counts"] = counts
         finished = sum(counts.get(st, 0) for st in FINISHED)
         entry["success_rate"] = round(counts.get("success", 0) / finished, 4) if finished else None

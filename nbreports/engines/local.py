@@ -51,11 +51,18 @@ class LocalEngine(Engine):
             reader.start()
             timed_out = False
             with PeakMemory(proc.pid) as memory:
-                _send(proc, {
-                    "input_path": str(job.input_path), "output_path": str(job.output_path),
-                    "kernel": job.kernel, "cwd": str(job.cwd), "cell_timeout": job.cell_timeout,
-                    "result_path": str(result_file), "env": job.env,
-                })
+                _send(
+                    proc,
+                    {
+                        "input_path": str(job.input_path),
+                        "output_path": str(job.output_path),
+                        "kernel": job.kernel,
+                        "cwd": str(job.cwd),
+                        "cell_timeout": job.cell_timeout,
+                        "result_path": str(result_file),
+                        "env": job.env,
+                    },
+                )
                 try:
                     proc.wait(timeout=job.run_timeout)
                 except subprocess.TimeoutExpired:
@@ -77,7 +84,10 @@ def _spawn() -> subprocess.Popen[str]:
     return subprocess.Popen(
         # -P: the cwd is not put on sys.path, so a folder named nbreports/ there cannot shadow us
         [sys.executable, "-P", "-m", "nbreports.engines.papermill_child"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         start_new_session=True,  # its own process group, so a timeout kills the kernel too
     )
@@ -117,6 +127,7 @@ def _read_result(result_file: Path, returncode: int | None) -> ExecutionResult:
         return ExecutionResult(**json.loads(result_file.read_text()))
     except (OSError, ValueError, TypeError):
         return ExecutionResult(
-            status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
+            status=RunStatus.FAILED,
+            error_type=FailureKind.ENGINE_ERROR,
             error=f"the papermill process ended with exit code {returncode} before reporting a result",
         )

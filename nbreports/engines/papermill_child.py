@@ -46,25 +46,47 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         papermill.execute_notebook(
-            job["input_path"], job["output_path"], kernel_name=job["kernel"], cwd=job["cwd"],
-            log_output=True, progress_bar=False, execution_timeout=job["cell_timeout"],
-            request_save_on_cell_execute=True, on_cell_start=_on_cell_start,
+            job["input_path"],
+            job["output_path"],
+            kernel_name=job["kernel"],
+            cwd=job["cwd"],
+            log_output=True,
+            progress_bar=False,
+            execution_timeout=job["cell_timeout"],
+            request_save_on_cell_execute=True,
+            on_cell_start=_on_cell_start,
         )
         return {"status": RunStatus.SUCCESS}
     except PapermillExecutionError as exc:
-        return {"status": RunStatus.FAILED, "error_type": FailureKind.CELL_ERROR, "failed_cell": exc.cell_index,
-                "error": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}"}
+        return {
+            "status": RunStatus.FAILED,
+            "error_type": FailureKind.CELL_ERROR,
+            "failed_cell": exc.cell_index,
+            "error": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}",
+        }
     except CellTimeoutError as exc:
         cell = _current_cell
-        return {"status": RunStatus.FAILED, "error_type": FailureKind.CELL_TIMEOUT, "failed_cell": cell,
-                "error": f"cell {cell} exceeded the cell timeout of {job['cell_timeout']}s ({exc})"}
+        return {
+            "status": RunStatus.FAILED,
+            "error_type": FailureKind.CELL_TIMEOUT,
+            "failed_cell": cell,
+            "error": f"cell {cell} exceeded the cell timeout of {job['cell_timeout']}s ({exc})",
+        }
     except DeadKernelError as exc:
         cell = _current_cell
-        return {"status": RunStatus.FAILED, "error_type": FailureKind.KERNEL_DIED, "failed_cell": cell,
-                "error": f"the kernel died while running cell {cell}: {exc}"}
+        return {
+            "status": RunStatus.FAILED,
+            "error_type": FailureKind.KERNEL_DIED,
+            "failed_cell": cell,
+            "error": f"the kernel died while running cell {cell}: {exc}",
+        }
     except _Terminated:
-        return {"status": RunStatus.FAILED, "error_type": FailureKind.RUN_TIMEOUT,
-                "failed_cell": _current_cell, "error": "stopped by the run timeout"}
+        return {
+            "status": RunStatus.FAILED,
+            "error_type": FailureKind.RUN_TIMEOUT,
+            "failed_cell": _current_cell,
+            "error": "stopped by the run timeout",
+        }
 
 
 def main() -> None:
@@ -76,7 +98,11 @@ def main() -> None:
     try:
         result = run(job)
     except Exception as exc:  # anything else still leaves a result the parent can read
-        result = {"status": RunStatus.FAILED, "error_type": FailureKind.ENGINE_ERROR, "error": f"{type(exc).__name__}: {exc}"}
+        result = {
+            "status": RunStatus.FAILED,
+            "error_type": FailureKind.ENGINE_ERROR,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
     Path(job["result_path"]).write_text(json.dumps(result))
 
 

@@ -34,11 +34,13 @@ _STOP_GRACE_S = 10
 _POLL_S = 0.5
 
 
-def podman(*args: str, timeout: float = 120, check: bool = True, stdin: str | None = None,
-           cwd: Path | None = None) -> str:
+def podman(
+    *args: str, timeout: float = 120, check: bool = True, stdin: str | None = None, cwd: Path | None = None
+) -> str:
     """Run one podman command; its stdout."""
-    proc = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, input=stdin,
-                          check=False, cwd=cwd)
+    proc = subprocess.run(
+        ["podman", *args], capture_output=True, text=True, timeout=timeout, input=stdin, check=False, cwd=cwd
+    )
     if check and proc.returncode != 0:
         raise ExecutionError(f"podman {' '.join(args[:2])} failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout
@@ -70,22 +72,31 @@ class PodmanEngine(Engine):
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
         if job.pod is None:
-            return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
-                                   error="the podman engine needs a pod request (was the run prepared for a pod?)")
+            return ExecutionResult(
+                status=RunStatus.FAILED,
+                error_type=FailureKind.ENGINE_ERROR,
+                error="the podman engine needs a pod request (was the run prepared for a pod?)",
+            )
         start = time.monotonic()
         request = job.pod
         existing = self._running_pod_of(request)
         secret = "nbrs-" + pod_name(request.report, request.run_id, request.try_number).removeprefix("nbr-")
         secret_data = _secret_data(request, job.env)
-        request = replace(request, store_secret=secret if secret_data else None,
-                          host_network=_is_loopback(str(request.store_options.get("endpoint_url", ""))))
+        request = replace(
+            request,
+            store_secret=secret if secret_data else None,
+            host_network=_is_loopback(str(request.store_options.get("endpoint_url", ""))),
+        )
         manifest = build_pod_manifest(request)
         pod = existing or manifest["metadata"]["name"]
         image_info = self._image(request.image)
         if image_info is None:
-            return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.IMAGE_MISSING, duration_s=0.0,
-                                   error=f"image {request.image} not found: build it with `make images` "
-                                         "or pin an existing digest")
+            return ExecutionResult(
+                status=RunStatus.FAILED,
+                error_type=FailureKind.IMAGE_MISSING,
+                duration_s=0.0,
+                error=f"image {request.image} not found: build it with `make images` or pin an existing digest",
+            )
         with tempfile.TemporaryDirectory(prefix="nbr-pod-") as tmp:
             try:
                 if existing:
@@ -94,28 +105,55 @@ class PodmanEngine(Engine):
                     self._play(Path(tmp), manifest, secret, secret_data, log)
                 outcome = self._follow(f"{pod}-{CONTAINER}", request, log)
             except ExecutionError as exc:
-                return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR, error=str(exc),
-                                       duration_s=round(time.monotonic() - start, 3))
+                return ExecutionResult(
+                    status=RunStatus.FAILED,
+                    error_type=FailureKind.ENGINE_ERROR,
+                    error=str(exc),
+                    duration_s=round(time.monotonic() - start, 3),
+                )
             finally:
                 self._teardown(pod, secret)
         nb = self._output_notebook(request, job.env)
         memory_limit = request.profile.limits.get("memory")
-        result = classify(exit_code=outcome["exit_code"], nb=nb, log_tail=outcome["log_tail"],
-                          oom_killed=outcome["oom_killed"], timed_out=outcome["timed_out"],
-                          run_timeout=request.run_timeout, cell_timeout=request.cell_timeout,
-                          memory_limit=memory_limit, profile=request.profile.name)
+        result = classify(
+            exit_code=outcome["exit_code"],
+            nb=nb,
+            log_tail=outcome["log_tail"],
+            oom_killed=outcome["oom_killed"],
+            timed_out=outcome["timed_out"],
+            run_timeout=request.run_timeout,
+            cell_timeout=request.cell_timeout,
+            memory_limit=memory_limit,
+            profile=request.profile.name,
+        )
         result.duration_s = round(time.monotonic() - start, 3)
-        result.extra["pod"] = {"name": pod, "image": request.image, **image_info, "profile": request.profile.name,
-                               "memory_limit": memory_limit, "peak_memory_bytes": outcome["peak_memory_bytes"],
-                               "exit_code": outcome["exit_code"], "reattached": bool(existing)}
+        result.extra["pod"] = {
+            "name": pod,
+            "image": request.image,
+            **image_info,
+            "profile": request.profile.name,
+            "memory_limit": memory_limit,
+            "peak_memory_bytes": outcome["peak_memory_bytes"],
+            "exit_code": outcome["exit_code"],
+            "reattached": bool(existing),
+        }
         return result
 
     # -- steps ------------------------------------------------------------------------------------
     @staticmethod
     def _running_pod_of(request: PodRequest) -> str | None:
         """A pod of the same run still running from an earlier try (the worker was lost)."""
-        out = podman("pod", "ps", "--filter", f"label={LABEL_PREFIX}/run-id={request.run_id}",
-                     "--filter", "status=running", "--format", "{{.Name}}", check=False)
+        out = podman(
+            "pod",
+            "ps",
+            "--filter",
+            f"label={LABEL_PREFIX}/run-id={request.run_id}",
+            "--filter",
+            "status=running",
+            "--format",
+            "{{.Name}}",
+            check=False,
+        )
         names = [line for line in out.split() if line]
         return names[0] if names else None
 
@@ -131,8 +169,10 @@ class PodmanEngine(Engine):
             podman("secret", "create", secret, "-", stdin=secret_data)
         pod_file = tmp / "pod.yaml"
         pod_file.write_text(yaml.safe_dump(manifest, sort_keys=False))
-        log(f"starting pod {manifest['metadata']['name']} (image {manifest['spec']['containers'][0]['image']}, "
-            f"profile {manifest['metadata']['labels'][f'{LABEL_PREFIX}/profile']})")
+        log(
+            f"starting pod {manifest['metadata']['name']} (image {manifest['spec']['containers'][0]['image']}, "
+            f"profile {manifest['metadata']['labels'][f'{LABEL_PREFIX}/profile']})"
+        )
         # conmon keeps this working folder and leaves an "oom" marker there after an OOM kill
         podman("kube", "play", "--quiet", str(pod_file), timeout=300, cwd=tmp)
 
@@ -140,8 +180,9 @@ class PodmanEngine(Engine):
     def _follow(container: str, request: PodRequest, log: LogSink) -> dict[str, Any]:
         """Stream the log and watch memory until the container exits or the run times out."""
         tail: list[str] = []
-        logs = subprocess.Popen(["podman", "logs", "-f", container], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        logs = subprocess.Popen(
+            ["podman", "logs", "-f", container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
 
         def pump() -> None:
             assert logs.stdout is not None
@@ -172,8 +213,13 @@ class PodmanEngine(Engine):
         if logs.poll() is None:
             logs.kill()
         logs.wait()
-        return {"exit_code": state.get("ExitCode"), "oom_killed": bool(state.get("OOMKilled")) or watch.oom_killed,
-                "timed_out": timed_out, "log_tail": "".join(tail), "peak_memory_bytes": watch.peak_bytes}
+        return {
+            "exit_code": state.get("ExitCode"),
+            "oom_killed": bool(state.get("OOMKilled")) or watch.oom_killed,
+            "timed_out": timed_out,
+            "log_tail": "".join(tail),
+            "peak_memory_bytes": watch.peak_bytes,
+        }
 
     @staticmethod
     def _teardown(pod: str, secret: str) -> None:
@@ -195,6 +241,9 @@ class KubernetesEngine(Engine):
     name = "kubernetes"
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
-                               error="executor 'kubernetes' runs through the Airflow DAG (KubernetesPodOperator); "
-                                     "use executor 'podman' to run the same pod on this machine")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.ENGINE_ERROR,
+            error="executor 'kubernetes' runs through the Airflow DAG (KubernetesPodOperator); "
+            "use executor 'podman' to run the same pod on this machine",
+        )

@@ -107,8 +107,9 @@ def prune(store: Store, keep_days: int, today: date) -> list[str]:
     return removed
 
 
-def backup(store: Store, db: PlatformDB, notebooks_dir: Path, *, keep_days: int, day: date | None = None
-           ) -> dict[str, Any]:
+def backup(
+    store: Store, db: PlatformDB, notebooks_dir: Path, *, keep_days: int, day: date | None = None
+) -> dict[str, Any]:
     """Snapshot every report folder and the platform database under ``backups/<day>/``; its manifest."""
     day = day or datetime.now(UTC).date()
     files, skipped = [], []
@@ -124,12 +125,22 @@ def backup(store: Store, db: PlatformDB, notebooks_dir: Path, *, keep_days: int,
             skipped.append(rel)
             continue
         files.append({"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
-    manifest: dict[str, Any] = {"date": day.isoformat(), "created_at": datetime.now(UTC).isoformat(), "files": files,
-                "skipped": skipped, "database": _dump_database(db, store, day)}
+    manifest: dict[str, Any] = {
+        "date": day.isoformat(),
+        "created_at": datetime.now(UTC).isoformat(),
+        "files": files,
+        "skipped": skipped,
+        "database": _dump_database(db, store, day),
+    }
     store.write_json(backup_key(day, "manifest.json"), manifest)  # last: the backup is now complete
     manifest["pruned"] = prune(store, keep_days, day)
-    logger.info("backup %s: %d files, database %s, pruned %s", day, len(files), manifest["database"]["dialect"],
-                manifest["pruned"])
+    logger.info(
+        "backup %s: %d files, database %s, pruned %s",
+        day,
+        len(files),
+        manifest["database"]["dialect"],
+        manifest["pruned"],
+    )
     return manifest
 
 
@@ -151,8 +162,11 @@ def _backup_rows(store: Store, day: date, database: dict[str, Any]) -> dict[str,
             try:
                 with engine.connect() as conn:
                     names = set(sa.inspect(conn).get_table_names())
-                    return {t.name: [dict(r._mapping) for r in conn.execute(sa.select(t))]
-                            for t in Base.metadata.sorted_tables if t.name in names}
+                    return {
+                        t.name: [dict(r._mapping) for r in conn.execute(sa.select(t))]
+                        for t in Base.metadata.sorted_tables
+                        if t.name in names
+                    }
             finally:
                 engine.dispose()
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -190,8 +204,11 @@ def _merge_rows(db: PlatformDB, tables: dict[str, list[dict[str, Any]]]) -> dict
         with db.engine.begin() as conn:
             for table in Base.metadata.sorted_tables:
                 rows = tables.get(table.name, [])
-                surrogate = {c.name for c in table.primary_key.columns if c.autoincrement is True
-                             or (c.autoincrement == "auto" and isinstance(c.type, sa.Integer))}
+                surrogate = {
+                    c.name
+                    for c in table.primary_key.columns
+                    if c.autoincrement is True or (c.autoincrement == "auto" and isinstance(c.type, sa.Integer))
+                }
                 known = {c.name for c in table.columns} - surrogate
                 inserted = 0
                 for row in rows:
@@ -205,8 +222,9 @@ def _merge_rows(db: PlatformDB, tables: dict[str, list[dict[str, Any]]]) -> dict
     return counts
 
 
-def restore_backup(store: Store, db: PlatformDB, notebooks_dir: Path, day: date, *, overwrite: bool = False,
-                   author: str | None = None) -> dict[str, Any]:
+def restore_backup(
+    store: Store, db: PlatformDB, notebooks_dir: Path, day: date, *, overwrite: bool = False, author: str | None = None
+) -> dict[str, Any]:
     """Bring back the report folders and database rows of the backup of ``day``; what was done."""
     try:
         manifest = store.read_json(backup_key(day, "manifest.json"))
@@ -220,8 +238,9 @@ def restore_backup(store: Store, db: PlatformDB, notebooks_dir: Path, day: date,
         target = (root / entry["path"]).absolute()
         if root not in target.parents:
             raise BackupError(f"backup {day} names a file outside the notebooks folder: {entry['path']}")
-        files.append((entry, target, _read_checked(store, backup_key(day, f"notebooks/{entry['path']}"),
-                                                   entry["sha256"])))
+        files.append(
+            (entry, target, _read_checked(store, backup_key(day, f"notebooks/{entry['path']}"), entry["sha256"]))
+        )
     tables = _as_utc(_backup_rows(store, day, manifest["database"]))
     # records first, so restored versions keep their original provenance (the restore is logged on top)
     result["database_rows"] = _merge_rows(db, tables)
@@ -237,12 +256,28 @@ def restore_backup(store: Store, db: PlatformDB, notebooks_dir: Path, day: date,
                 result["kept"].append(entry["path"])
                 continue
             if target.suffix == ".ipynb":  # nothing saved is lost: the content replaced becomes a version
-                save_version(store, db, report, current, kernel=notebook_kernel(current), source="pre-restore",
-                             author=author, origin=f"{target} before restoring backup {day}")
+                save_version(
+                    store,
+                    db,
+                    report,
+                    current,
+                    kernel=notebook_kernel(current),
+                    source="pre-restore",
+                    author=author,
+                    origin=f"{target} before restoring backup {day}",
+                )
             state = "overwritten"
         write_file_atomic(target, data)
         result[state].append(entry["path"])
         if target.suffix == ".ipynb":
-            save_version(store, db, report, data, kernel=notebook_kernel(data), source="restore", author=author,
-                         origin=f"backup {day}: {entry['path']}")
+            save_version(
+                store,
+                db,
+                report,
+                data,
+                kernel=notebook_kernel(data),
+                source="restore",
+                author=author,
+                origin=f"backup {day}: {entry['path']}",
+            )
     return result

@@ -52,9 +52,17 @@ def post_save(model: dict[str, Any], os_path: str, contents_manager: Any = None,
     try:
         store = open_store(settings.resolved_store_url, settings.store_options)
         db = PlatformDB(settings.resolved_database_url)
-        sha = save_version(store, db, report, nb_bytes, kernel=notebook_kernel(nb_bytes), source="jupyter",
-                           author=settings.resolved_author, origin=f"jupyter://{socket.gethostname()}/{model.get('path') or path}",
-                           image=settings.image)
+        sha = save_version(
+            store,
+            db,
+            report,
+            nb_bytes,
+            kernel=notebook_kernel(nb_bytes),
+            source="jupyter",
+            author=settings.resolved_author,
+            origin=f"jupyter://{socket.gethostname()}/{model.get('path') or path}",
+            image=settings.image,
+        )
     except NbreportsError as exc:
         logger.error("notebook %s was saved but not versioned: %s", os_path, exc)
         raise

@@ -67,9 +67,19 @@ def store_content(store: Store, sha: str, nb_bytes: bytes) -> None:
     store.write_bytes(key, nb_bytes)
 
 
-def save_version(store: Store, db: PlatformDB, report: str, nb_bytes: bytes, *, kernel: str | None, source: str,
-                 author: str | None = None, origin: str | None = None, image: str | None = None,
-                 log_known: bool = True) -> str:
+def save_version(
+    store: Store,
+    db: PlatformDB,
+    report: str,
+    nb_bytes: bytes,
+    *,
+    kernel: str | None,
+    source: str,
+    author: str | None = None,
+    origin: str | None = None,
+    image: str | None = None,
+    log_known: bool = True,
+) -> str:
     """Keep this content of ``report``'s notebook and log the save; return its sha256.
 
     ``log_known=False`` (a run pinning its notebook) logs only content new to the report: a run is
@@ -82,10 +92,19 @@ def save_version(store: Store, db: PlatformDB, report: str, nb_bytes: bytes, *, 
     first = db.add_version(report, sha, len(nb_bytes), kernel, source, author=author, origin=origin, created_at=now)
     if not first and not log_known:
         return sha
-    event = {"report": report, "sha256": sha, "size": len(nb_bytes), "kernel": kernel, "image": image,
-             "source": source, "author": author, "origin": origin, "saved_at": now.isoformat(), "first": first}
-    store.write_json(f"{saves_prefix(report)}/{now:%Y%m%dT%H%M%S%fZ}-{sha[:12]}-{secrets.token_hex(4)}.json",
-                     event)
+    event = {
+        "report": report,
+        "sha256": sha,
+        "size": len(nb_bytes),
+        "kernel": kernel,
+        "image": image,
+        "source": source,
+        "author": author,
+        "origin": origin,
+        "saved_at": now.isoformat(),
+        "first": first,
+    }
+    store.write_json(f"{saves_prefix(report)}/{now:%Y%m%dT%H%M%S%fZ}-{sha[:12]}-{secrets.token_hex(4)}.json", event)
     return sha
 
 
@@ -114,9 +133,14 @@ def list_saves(store: Store, db: PlatformDB, report: str) -> list[dict[str, Any]
     logged = {s["sha256"] for s in saves}
     for row in _rows(db, report):
         if row["sha256"] not in logged:
-            saves.append({**{k: row[k] for k in ("report", "sha256", "size", "kernel", "source", "author",
-                                                  "origin")},
-                          "image": None, "saved_at": _utc(row["created_at"]).isoformat(), "first": True})
+            saves.append(
+                {
+                    **{k: row[k] for k in ("report", "sha256", "size", "kernel", "source", "author", "origin")},
+                    "image": None,
+                    "saved_at": _utc(row["created_at"]).isoformat(),
+                    "first": True,
+                }
+            )
     return sorted(saves, key=lambda s: _utc(datetime.fromisoformat(s["saved_at"])), reverse=True)
 
 
@@ -135,8 +159,9 @@ def resolve_version(db: PlatformDB, report: str, version: str) -> dict[str, Any]
     if not rows:
         raise VersionNotFound(f"report {report} has no version {version}")
     if len(rows) > 1:
-        raise VersionNotFound(f"version {version} of {report} is ambiguous: "
-                              + ", ".join(r["sha256"][:16] for r in rows))
+        raise VersionNotFound(
+            f"version {version} of {report} is ambiguous: " + ", ".join(r["sha256"][:16] for r in rows)
+        )
     return rows[0]
 
 
@@ -159,8 +184,9 @@ def notebook_path(folder: Path) -> Path:
     return notebook_file(folder, load_spec(spec_path) if spec_path.is_file() else None, must_exist=False)
 
 
-def restore_version(store: Store, db: PlatformDB, folder: Path, version: str, *, author: str | None = None,
-                    image: str | None = None) -> str:
+def restore_version(
+    store: Store, db: PlatformDB, folder: Path, version: str, *, author: str | None = None, image: str | None = None
+) -> str:
     """Put a version back as the report's notebook; the restore is logged as a save (source ``restore``).
 
     Content in the folder that was never saved as a version is saved first (source ``pre-restore``),
@@ -173,8 +199,26 @@ def restore_version(store: Store, db: PlatformDB, folder: Path, version: str, *,
         current = target.read_bytes()
         sha = hashlib.sha256(current).hexdigest()
         if sha != row["sha256"] and not _rows(db, report, sha):
-            save_version(store, db, report, current, kernel=notebook_kernel(current), source="pre-restore",
-                         author=author, origin=f"{target} before restoring {row['sha256'][:12]}", image=image)
+            save_version(
+                store,
+                db,
+                report,
+                current,
+                kernel=notebook_kernel(current),
+                source="pre-restore",
+                author=author,
+                origin=f"{target} before restoring {row['sha256'][:12]}",
+                image=image,
+            )
     write_file_atomic(target, data)
-    return save_version(store, db, report, data, kernel=notebook_kernel(data) or row["kernel"], source="restore",
-                        author=author, origin=f"restore of {row['sha256']} into {target}", image=image)
+    return save_version(
+        store,
+        db,
+        report,
+        data,
+        kernel=notebook_kernel(data) or row["kernel"],
+        source="restore",
+        author=author,
+        origin=f"restore of {row['sha256']} into {target}",
+        image=image,
+    )

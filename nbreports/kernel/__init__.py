@@ -1,7 +1,7 @@
 """Helpers a notebook calls inside its kernel (no Airflow needed): other reports' results, the query cache.
 
-    from nbreports.kernel import latest_scraps
-    sales = latest_scraps("sales_summary")
+from nbreports.kernel import latest_scraps
+sales = latest_scraps("sales_summary")
 """
 
 from nbreports.kernel.upstream import latest_run, latest_scraps

@@ -36,8 +36,12 @@ class MemoryWatch:
 
     @classmethod
     def of_container(cls, container: str) -> MemoryWatch:
-        out = subprocess.run(["podman", "container", "inspect", "--format", "{{.State.CgroupPath}}", container],
-                             capture_output=True, text=True, check=False).stdout.strip()
+        out = subprocess.run(
+            ["podman", "container", "inspect", "--format", "{{.State.CgroupPath}}", container],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
         if not out:
             return cls(None)
         relative = out.lstrip("/")

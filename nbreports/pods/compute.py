@@ -82,8 +82,9 @@ class ComputeConfig(_Strict):
         name = requested or spec.profile or team.default
         if name not in team.profiles:
             known = "unknown" if name not in self.profiles else f"not allowed for team {spec.team!r}"
-            raise ProfileError(report, [f"compute profile {name!r} is {known}; "
-                                        f"choose one of {', '.join(team.profiles)}"])
+            raise ProfileError(
+                report, [f"compute profile {name!r} is {known}; choose one of {', '.join(team.profiles)}"]
+            )
         return self.profiles[name].model_copy(update={"name": name})
 
     def image_for(self, spec: ReportSpec) -> str:
@@ -128,8 +129,9 @@ def load_compute_config(path: Path | None = None) -> ComputeConfig:
 POD_EXECUTORS = ("podman", "kubernetes")
 
 
-def choose_compute(report: str, spec: ReportSpec, requested: str | None = None,
-                   config: ComputeConfig | None = None) -> tuple[str | None, str | None]:
+def choose_compute(
+    report: str, spec: ReportSpec, requested: str | None = None, config: ComputeConfig | None = None
+) -> tuple[str | None, str | None]:
     """(profile name, image) of a run; ``(None, None)`` when the report runs in the worker.
 
     Raises ``ProfileError`` for a profile the team may not use, before anything is written.

@@ -87,8 +87,13 @@ def notebook_paths(request: PodRequest) -> tuple[str, str]:
 
 def _env(request: PodRequest) -> list[dict[str, Any]]:
     store_url = STORE_MOUNT if request.local_store_root else request.store_url
-    env = {"NBREPORTS_STORE_URL": store_url, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg",
-           "MPLCONFIGDIR": "/tmp/matplotlib", "NBREPORTS_HOME": "/tmp/nbreports"}
+    env = {
+        "NBREPORTS_STORE_URL": store_url,
+        "PYTHONUNBUFFERED": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "NBREPORTS_HOME": "/tmp/nbreports",
+    }
     options = {k: v for k, v in request.store_options.items() if k in _SAFE_OPTIONS}
     if options:
         env["NBREPORTS_STORE_OPTIONS"] = json.dumps(options, sort_keys=True)
@@ -105,10 +110,14 @@ def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, 
     mounts: list[dict[str, Any]] = []
     if root := request.local_store_root:
         run = Store.run_key(request.report, request.run_id)
-        volumes += [{"name": "store", "hostPath": {"path": root, "type": "Directory"}},
-                    {"name": "run", "hostPath": {"path": f"{root}/{run}", "type": "Directory"}}]
-        mounts += [{"name": "store", "mountPath": STORE_MOUNT, "readOnly": True},
-                   {"name": "run", "mountPath": f"{STORE_MOUNT}/{run}"}]
+        volumes += [
+            {"name": "store", "hostPath": {"path": root, "type": "Directory"}},
+            {"name": "run", "hostPath": {"path": f"{root}/{run}", "type": "Directory"}},
+        ]
+        mounts += [
+            {"name": "store", "mountPath": STORE_MOUNT, "readOnly": True},
+            {"name": "run", "mountPath": f"{STORE_MOUNT}/{run}"},
+        ]
     if request.report_folder:
         volumes.append({"name": "report", "hostPath": {"path": request.report_folder, "type": "Directory"}})
         mounts.append({"name": "report", "mountPath": REPORT_MOUNT, "readOnly": True})
@@ -126,9 +135,19 @@ def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
         "image": request.image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["papermill"],
-        "args": [input_nb, output_nb, "--kernel", request.kernel, "--cwd", workdir,
-                 "--execution-timeout", str(request.cell_timeout), "--log-output", "--no-progress-bar",
-                 "--request-save-on-cell-execute"],
+        "args": [
+            input_nb,
+            output_nb,
+            "--kernel",
+            request.kernel,
+            "--cwd",
+            workdir,
+            "--execution-timeout",
+            str(request.cell_timeout),
+            "--log-output",
+            "--no-progress-bar",
+            "--request-save-on-cell-execute",
+        ],
         "workingDir": workdir,
         "env": _env(request),
         "resources": {k: dict(v) for k, v in (("requests", profile.requests), ("limits", profile.limits)) if v},

@@ -40,9 +40,18 @@ def _running_cell(nb: dict[str, Any]) -> int | None:
     return pending
 
 
-def classify(*, exit_code: int | None, nb: dict[str, Any] | None, log_tail: str, oom_killed: bool = False,
-             timed_out: bool = False, run_timeout: int = 0, cell_timeout: int = 0, memory_limit: str | None = None,
-             profile: str | None = None) -> ExecutionResult:
+def classify(
+    *,
+    exit_code: int | None,
+    nb: dict[str, Any] | None,
+    log_tail: str,
+    oom_killed: bool = False,
+    timed_out: bool = False,
+    run_timeout: int = 0,
+    cell_timeout: int = 0,
+    memory_limit: str | None = None,
+    profile: str | None = None,
+) -> ExecutionResult:
     """The result of a finished papermill container."""
     nb = nb or {}
     if exit_code == 0 and not (oom_killed or timed_out):
@@ -51,22 +60,44 @@ def classify(*, exit_code: int | None, nb: dict[str, Any] | None, log_tail: str,
     where = f" in cell {running}" if running is not None else ""
     if oom_killed:
         limit = f" of {memory_limit}" if memory_limit else ""
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.OUT_OF_MEMORY, failed_cell=running,
-                               error=f"out of memory: the pod went over its memory limit{limit} "
-                                     f"(profile {profile}) and was killed{where}")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.OUT_OF_MEMORY,
+            failed_cell=running,
+            error=f"out of memory: the pod went over its memory limit{limit} (profile {profile}) and was killed{where}",
+        )
     if timed_out:
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.RUN_TIMEOUT, failed_cell=running,
-                               error=f"run timed out after {run_timeout}s{where}")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.RUN_TIMEOUT,
+            failed_cell=running,
+            error=f"run timed out after {run_timeout}s{where}",
+        )
     if "CellTimeoutError" in log_tail or "Cell execution timed out" in log_tail:
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.CELL_TIMEOUT, failed_cell=running,
-                               error=f"cell {running} exceeded the cell timeout of {cell_timeout}s")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.CELL_TIMEOUT,
+            failed_cell=running,
+            error=f"cell {running} exceeded the cell timeout of {cell_timeout}s",
+        )
     failed, message = _failed_cell(nb)
     if failed is not None:
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.CELL_ERROR, failed_cell=failed,
-                               error=f"cell {failed} raised {message}")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.CELL_ERROR,
+            failed_cell=failed,
+            error=f"cell {failed} raised {message}",
+        )
     if "DeadKernelError" in log_tail or "Kernel died" in log_tail:
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.KERNEL_DIED, failed_cell=running,
-                               error=f"the kernel died while running cell {running}")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.KERNEL_DIED,
+            failed_cell=running,
+            error=f"the kernel died while running cell {running}",
+        )
     last = " | ".join(line for line in log_tail.strip().splitlines()[-3:])
-    return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
-                           error=f"the papermill container exited with code {exit_code}: {last}")
+    return ExecutionResult(
+        status=RunStatus.FAILED,
+        error_type=FailureKind.ENGINE_ERROR,
+        error=f"the papermill container exited with code {exit_code}: {last}",
+    )

@@ -20,20 +20,43 @@ if TYPE_CHECKING:
     from nbreports.settings import Settings
 
 
-def pod_request(config: ComputeConfig, *, report: str, run_id: str, kernel: str, image: str, profile: Profile,
-                store_url: str, cell_timeout: int, run_timeout: int, store_options: dict[str, Any],
-                report_folder: str, dag_id: str | None, try_number: int) -> PodRequest:
+def pod_request(
+    config: ComputeConfig,
+    *,
+    report: str,
+    run_id: str,
+    kernel: str,
+    image: str,
+    profile: Profile,
+    store_url: str,
+    cell_timeout: int,
+    run_timeout: int,
+    store_options: dict[str, Any],
+    report_folder: str,
+    dag_id: str | None,
+    try_number: int,
+) -> PodRequest:
     """The request for one pod of ``report``: what the run says, plus the cluster-wide parts of the config."""
     return PodRequest(
-        report=report, run_id=run_id, kernel=kernel, image=image, profile=profile, store_url=store_url,
-        cell_timeout=cell_timeout, run_timeout=run_timeout, environment=environment_of(image),
-        store_options=store_options, store_secret=config.store_secret, report_folder=report_folder,
-        dag_id=dag_id, try_number=try_number, namespace=config.namespace,
+        report=report,
+        run_id=run_id,
+        kernel=kernel,
+        image=image,
+        profile=profile,
+        store_url=store_url,
+        cell_timeout=cell_timeout,
+        run_timeout=run_timeout,
+        environment=environment_of(image),
+        store_options=store_options,
+        store_secret=config.store_secret,
+        report_folder=report_folder,
+        dag_id=dag_id,
+        try_number=try_number,
+        namespace=config.namespace,
     )
 
 
-def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1,
-             config: ComputeConfig | None = None) -> PodRequest:
+def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: ComputeConfig | None = None) -> PodRequest:
     """The pod of ``plan``: its profile's resources, its image, the store as the kernel reaches it."""
     config = config or load_compute_config()
     if not plan.profile or not plan.image:
@@ -43,25 +66,48 @@ def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1,
     except KeyError:
         raise ConfigError(f"compute profile {plan.profile!r} of run {plan.run_id} is no longer configured") from None
     return pod_request(
-        config, report=plan.report, run_id=plan.run_id, kernel=plan.kernel, image=plan.image, profile=profile,
-        store_url=platform.store.url_prefix, cell_timeout=plan.cell_timeout, run_timeout=plan.run_timeout,
+        config,
+        report=plan.report,
+        run_id=plan.run_id,
+        kernel=plan.kernel,
+        image=plan.image,
+        profile=profile,
+        store_url=platform.store.url_prefix,
+        cell_timeout=plan.cell_timeout,
+        run_timeout=plan.run_timeout,
         store_options=json.loads(platform.kernel_env.get("NBREPORTS_STORE_OPTIONS") or "{}"),
-        report_folder=plan.report_folder, dag_id=plan.dag_id, try_number=try_number,
+        report_folder=plan.report_folder,
+        dag_id=plan.dag_id,
+        try_number=try_number,
     )
 
 
-def report_pod_manifest(report: Report, settings: Settings, *, profile: str | None = None,
-                        run_id: str = "example-run", try_number: int = 1,
-                        config: ComputeConfig | None = None) -> dict[str, Any]:
+def report_pod_manifest(
+    report: Report,
+    settings: Settings,
+    *,
+    profile: str | None = None,
+    run_id: str = "example-run",
+    try_number: int = 1,
+    config: ComputeConfig | None = None,
+) -> dict[str, Any]:
     """The manifest a run of ``report`` would get on the configured store (whatever its executor is)."""
     config = config or load_compute_config()
     url = settings.resolved_store_url
     request = pod_request(
-        config, report=report.name, run_id=run_id, kernel=report.spec.kernel or report.kernel or settings.default_kernel,
-        image=config.image_for(report.spec), profile=config.profile_for(report.name, report.spec, profile),
-        store_url=url if "://" in url else Path(url).absolute().as_uri(), cell_timeout=report.spec.cell_timeout,
-        run_timeout=report.spec.run_timeout, store_options=dict(settings.store_options),
-        report_folder=str(report.folder), dag_id=report.name, try_number=try_number,
+        config,
+        report=report.name,
+        run_id=run_id,
+        kernel=report.spec.kernel or report.kernel or settings.default_kernel,
+        image=config.image_for(report.spec),
+        profile=config.profile_for(report.name, report.spec, profile),
+        store_url=url if "://" in url else Path(url).absolute().as_uri(),
+        cell_timeout=report.spec.cell_timeout,
+        run_timeout=report.spec.run_timeout,
+        store_options=dict(settings.store_options),
+        report_folder=str(report.folder),
+        dag_id=report.name,
+        try_number=try_number,
     )
     return build_pod_manifest(request)
 

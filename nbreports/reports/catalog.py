@@ -55,8 +55,11 @@ def _derive(nb_path: Path, spec: ReportSpec, spec_file: str) -> dict[str, Any]:
     nb = read_notebook(nb_path)
     params = infer_parameters(nb, spec_file, spec.parameters)
     if spec.cache.ttl and any(p.name == "force" for p in params):
-        raise SpecError(str(nb_path), "parameters.force",
-                        "'force' is the trigger parameter that bypasses the run cache; rename the notebook's one")
+        raise SpecError(
+            str(nb_path),
+            "parameters.force",
+            "'force' is the trigger parameter that bypasses the run cache; rename the notebook's one",
+        )
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     return {
         "format": _DERIVED_FORMAT,

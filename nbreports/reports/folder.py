@@ -36,8 +36,9 @@ def notebook_file(folder: Path, spec: ReportSpec | None, *, must_exist: bool = T
         return found[0]
     if not found and not must_exist:
         return folder / f"{folder.name}.ipynb"
-    raise SpecError(spec_file, "notebook",
-                    f"expected exactly one .ipynb in {folder} (found {len(found)}); name it in 'notebook'")
+    raise SpecError(
+        spec_file, "notebook", f"expected exactly one .ipynb in {folder} (found {len(found)}); name it in 'notebook'"
+    )
 
 
 def is_report_notebook(path: Path, spec: ReportSpec | None) -> bool:

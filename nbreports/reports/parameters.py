@@ -85,8 +85,15 @@ def _literal(source: str) -> tuple[bool, Any]:
 
 
 def _type_of(value: Any) -> str:
-    for python_type, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
-                              (list, "array"), (tuple, "array"), (dict, "object")):
+    for python_type, name in (
+        (bool, "boolean"),
+        (int, "integer"),
+        (float, "number"),
+        (str, "string"),
+        (list, "array"),
+        (tuple, "array"),
+        (dict, "object"),
+    ):
         if isinstance(value, python_type):
             return name
     return "any"

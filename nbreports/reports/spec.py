@@ -47,11 +47,14 @@ class CacheOptions(_Strict):
     """When a run may be served from an earlier identical run instead of executing again."""
 
     ttl: int | None = Field(
-        default=None, description="Seconds (or '30m', '12h', '7d') a successful run stays reusable; "
-        "unset turns caching off.")
+        default=None,
+        description="Seconds (or '30m', '12h', '7d') a successful run stays reusable; unset turns caching off.",
+    )
     inputs: list[str] = Field(
-        default_factory=list, description="Files (relative to the report folder, globs allowed) or object URIs "
-        "whose content is part of the cache key.")
+        default_factory=list,
+        description="Files (relative to the report folder, globs allowed) or object URIs "
+        "whose content is part of the cache key.",
+    )
 
     @field_validator("ttl", mode="before")
     @classmethod
@@ -74,10 +77,13 @@ class ImageChoice(_Strict):
     """Which build of the team's kernel image runs the report: a channel, or one pinned digest."""
 
     channel: Literal["beta", "ga"] | None = Field(
-        default=None, description="Image tag to follow; default from the compute config (ga).")
+        default=None, description="Image tag to follow; default from the compute config (ga)."
+    )
     digest: str | None = Field(
-        default=None, pattern=r"^sha256:[0-9a-f]{64}$",
-        description="Pin one image build ('sticky image'); wins over the channel.")
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Pin one image build ('sticky image'); wins over the channel.",
+    )
 
 
 class ReportSpec(_Strict):
@@ -93,9 +99,11 @@ class ReportSpec(_Strict):
     )
     tags: list[str] = Field(default_factory=list)
     executor: Literal["local", "podman", "kubernetes"] = Field(
-        default="local", description="Engine that runs the notebook: in the worker, or in a pod on the team's image.")
+        default="local", description="Engine that runs the notebook: in the worker, or in a pod on the team's image."
+    )
     profile: str | None = Field(
-        default=None, description="Default compute profile of pod runs; default: the team's default profile.")
+        default=None, description="Default compute profile of pod runs; default: the team's default profile."
+    )
     image: ImageChoice = Field(default_factory=ImageChoice, description="Kernel image channel or digest.")
     kernel: str | None = Field(default=None, description="Jupyter kernel name; default from settings.")
     cell_timeout: int = Field(default=600, gt=0, description="Seconds one cell may run.")

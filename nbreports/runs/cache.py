@@ -55,10 +55,20 @@ def input_versions(folder: Path, declared: list[str], spec_file: str) -> dict[st
     return versions
 
 
-def cache_key(notebook_version: str, parameters: dict[str, Any], environment: str,
-              inputs: dict[str, str], extra: dict[str, Any] | None = None) -> str:
-    material = {"notebook": notebook_version, "parameters": parameters, "environment": environment,
-                "inputs": inputs, "extra": extra or {}}
+def cache_key(
+    notebook_version: str,
+    parameters: dict[str, Any],
+    environment: str,
+    inputs: dict[str, str],
+    extra: dict[str, Any] | None = None,
+) -> str:
+    material = {
+        "notebook": notebook_version,
+        "parameters": parameters,
+        "environment": environment,
+        "inputs": inputs,
+        "extra": extra or {},
+    }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -70,10 +80,16 @@ def find_fresh_run(db: PlatformDB, store: Store, report: str, key: str, ttl: int
     since = datetime.now(UTC) - timedelta(seconds=ttl)
     with db._session() as session:
         candidates = session.scalars(
-            select(RunRow.run_id).where(
-                RunRow.report == report, RunRow.cache_key == key, RunRow.status == "success",
-                RunRow.cache_hit_of.is_(None), RunRow.started_at >= since,
-            ).order_by(RunRow.started_at.desc()).limit(5)
+            select(RunRow.run_id)
+            .where(
+                RunRow.report == report,
+                RunRow.cache_key == key,
+                RunRow.status == "success",
+                RunRow.cache_hit_of.is_(None),
+                RunRow.started_at >= since,
+            )
+            .order_by(RunRow.started_at.desc())
+            .limit(5)
         ).all()
     for run_id in candidates:
         try:

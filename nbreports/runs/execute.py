@@ -17,8 +17,9 @@ def cache_hit_result(plan: RunPlan) -> ExecutionResult:
     return ExecutionResult(status=RunStatus.SUCCESS, extra={"cache_hit_of": plan.cached_from})
 
 
-def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1,
-            engine: Engine | None = None) -> ExecutionResult:
+def execute(
+    platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1, engine: Engine | None = None
+) -> ExecutionResult:
     """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
 
     Never raises for a failing notebook: the result says how it failed, and the output notebook
@@ -32,13 +33,20 @@ def execute(platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int 
     with tempfile.TemporaryDirectory(prefix="nbr-run-") as tmp:
         input_path, output_path = Path(tmp) / "input.ipynb", Path(tmp) / "output.ipynb"
         store.download(plan.key("input.ipynb"), input_path)
-        job = ExecutionJob(input_path=input_path, output_path=output_path, kernel=plan.kernel,
-                           cwd=Path(plan.report_folder), cell_timeout=plan.cell_timeout,
-                           run_timeout=plan.run_timeout, env={**platform.kernel_env, "NBREPORTS_REPORT": plan.report,
-                                                              "NBREPORTS_RUN_ID": plan.run_id},
-                           pod=plan_pod(platform, plan, try_number) if plan.profile else None)
-        log(f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
-            f"kernel {plan.kernel}, engine {plan.executor})")
+        job = ExecutionJob(
+            input_path=input_path,
+            output_path=output_path,
+            kernel=plan.kernel,
+            cwd=Path(plan.report_folder),
+            cell_timeout=plan.cell_timeout,
+            run_timeout=plan.run_timeout,
+            env={**platform.kernel_env, "NBREPORTS_REPORT": plan.report, "NBREPORTS_RUN_ID": plan.run_id},
+            pod=plan_pod(platform, plan, try_number) if plan.profile else None,
+        )
+        log(
+            f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
+            f"kernel {plan.kernel}, engine {plan.executor})"
+        )
         result = (engine or get_engine(plan.executor)).execute(job, log)
         kept = output_path if output_path.is_file() else input_path
         if job.pod is None or not store.exists(plan.key("output.ipynb")):
@@ -55,5 +63,8 @@ def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:
     try:
         return ExecutionResult.from_dict(platform.store.read_json(plan.key("execution.json")))
     except StoreError:
-        return ExecutionResult(status=RunStatus.FAILED, error_type=FailureKind.ENGINE_ERROR,
-                               error="the execute step ended without leaving a result")
+        return ExecutionResult(
+            status=RunStatus.FAILED,
+            error_type=FailureKind.ENGINE_ERROR,
+            error="the execute step ended without leaving a result",
+        )

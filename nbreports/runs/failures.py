@@ -29,8 +29,15 @@ ERROR_OF_KIND: dict[FailureKind, type[ExecutionError]] = {
 }
 
 
-def execution_error(report: str, run_id: str, error: str | None, kind: str | None, *,
-                    failed_cell: int | None = None, output_uri: str | None = None) -> ExecutionError:
+def execution_error(
+    report: str,
+    run_id: str,
+    error: str | None,
+    kind: str | None,
+    *,
+    failed_cell: int | None = None,
+    output_uri: str | None = None,
+) -> ExecutionError:
     """The exception for a failed run of ``report``: the subclass of its failure kind."""
     try:
         error_cls = ERROR_OF_KIND[FailureKind(kind)] if kind else ExecutionError
@@ -43,5 +50,11 @@ def raise_for_result(record: dict[str, Any]) -> None:
     """After publishing, turn a failed run record into the matching ``ExecutionError``."""
     if record["status"] == RunStatus.SUCCESS:
         return
-    raise execution_error(record["report"], record["run_id"], record.get("error"), record.get("error_type"),
-                          failed_cell=record.get("failed_cell"), output_uri=record.get("output_uri"))
+    raise execution_error(
+        record["report"],
+        record["run_id"],
+        record.get("error"),
+        record.get("error_type"),
+        failed_cell=record.get("failed_cell"),
+        output_uri=record.get("output_uri"),
+    )

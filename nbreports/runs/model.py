@@ -21,8 +21,13 @@ class Platform:
     kernel_env: dict[str, str] = field(default_factory=dict)  # how the kernel reaches the store
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, store: Store | None = None,
-                      database_url: str | None = None, kernel_env: dict[str, str] | None = None) -> Platform:
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        store: Store | None = None,
+        database_url: str | None = None,
+        kernel_env: dict[str, str] | None = None,
+    ) -> Platform:
         """The platform the settings describe; ``store`` and ``database_url`` override them (Airflow connections)."""
         settings = settings or get_settings()
         store = store or open_store(settings.resolved_store_url, settings.store_options)

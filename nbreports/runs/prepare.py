@@ -19,10 +19,20 @@ from nbreports.runs.states import RunStatus
 from nbreports.storage.store import Store
 
 
-def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_id: str | None = None,
-            dag_id: str | None = None, dag_run_id: str | None = None, triggered_by: str | None = None,
-            source: str = "run", force: bool = False, cache_extra: dict[str, Any] | None = None,
-            profile: str | None = None) -> RunPlan:
+def prepare(
+    platform: Platform,
+    report: Report,
+    values: dict[str, Any],
+    *,
+    run_id: str | None = None,
+    dag_id: str | None = None,
+    dag_run_id: str | None = None,
+    triggered_by: str | None = None,
+    source: str = "run",
+    force: bool = False,
+    cache_extra: dict[str, Any] | None = None,
+    profile: str | None = None,
+) -> RunPlan:
     """Validate parameters, pin the notebook version and write the exact input of the run.
 
     Nothing is written when the parameters are invalid. When the spec enables caching and a
@@ -31,10 +41,17 @@ def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_i
     parameters = resolve_parameters(report.name, report.parameters, values)
     pod_profile, image = choose_compute(report.name, report.spec, profile)  # refused before any write
     nb_bytes = report.notebook_path.read_bytes()  # read once: what is pinned is what runs
-    sha = save_version(platform.store, platform.db, report.name, nb_bytes, kernel=report.kernel, source=source,
-                       log_known=False)
-    platform.db.upsert_report(report.name, report.spec.title, report.spec.owner, report.spec.team,
-                              report.spec.model_dump(mode="json"), [p.to_dict() for p in report.parameters])
+    sha = save_version(
+        platform.store, platform.db, report.name, nb_bytes, kernel=report.kernel, source=source, log_known=False
+    )
+    platform.db.upsert_report(
+        report.name,
+        report.spec.title,
+        report.spec.owner,
+        report.spec.team,
+        report.spec.model_dump(mode="json"),
+        [p.to_dict() for p in report.parameters],
+    )
     run_id = run_id or new_run_id()
     kernel = report.spec.kernel or report.kernel or platform.settings.default_kernel
     started = datetime.now(UTC)
@@ -44,24 +61,62 @@ def prepare(platform: Platform, report: Report, values: dict[str, Any], *, run_i
         key = cache_key(sha, parameters, f"kernel:{kernel}" + (f" image:{image}" if image else ""), inputs, cache_extra)
         if not force:
             cached_from = find_fresh_run(platform.db, platform.store, report.name, key, report.spec.cache.ttl)
-    plan = RunPlan(report=report.name, run_id=run_id, title=report.spec.title, notebook_version=sha,
-                   parameters=parameters, kernel=kernel, executor=report.spec.executor,
-                   report_folder=str(report.folder), cell_timeout=report.spec.cell_timeout,
-                   run_timeout=report.spec.run_timeout, hide_code=report.spec.publish.hide_code,
-                   started_at=started.isoformat(), input_uri="", cache_key=key, cached_from=cached_from,
-                   profile=pod_profile, image=image, dag_id=dag_id)
+    plan = RunPlan(
+        report=report.name,
+        run_id=run_id,
+        title=report.spec.title,
+        notebook_version=sha,
+        parameters=parameters,
+        kernel=kernel,
+        executor=report.spec.executor,
+        report_folder=str(report.folder),
+        cell_timeout=report.spec.cell_timeout,
+        run_timeout=report.spec.run_timeout,
+        hide_code=report.spec.publish.hide_code,
+        started_at=started.isoformat(),
+        input_uri="",
+        cache_key=key,
+        cached_from=cached_from,
+        profile=pod_profile,
+        image=image,
+        dag_id=dag_id,
+    )
     if cached_from:
         plan.input_uri = platform.store.uri(Store.run_key(report.name, cached_from, "input.ipynb"))
     else:
-        provenance = {"report": report.name, "run_id": run_id, "notebook_version": sha, "parameters": parameters,
-                      "kernel": kernel, "executor": report.spec.executor, "dag_id": dag_id, "dag_run_id": dag_run_id,
-                      "started_at": started.isoformat(), "nbreports_version": __version__}
-        plan.input_uri = platform.store.write_bytes(plan.key("input.ipynb"),
-                                                    inject(nb_bytes, parameters, kernel, provenance))
-    platform.db.start_run(run_id=run_id, report=report.name, status=RunStatus.RUNNING, parameters=parameters,
-                          notebook_version=sha, executor=report.spec.executor, kernel=kernel, dag_id=dag_id,
-                          dag_run_id=dag_run_id, triggered_by=triggered_by, started_at=started, cache_key=key,
-                          profile=pod_profile, image=image, input_uri=plan.input_uri, cache_hit_of=cached_from)
+        provenance = {
+            "report": report.name,
+            "run_id": run_id,
+            "notebook_version": sha,
+            "parameters": parameters,
+            "kernel": kernel,
+            "executor": report.spec.executor,
+            "dag_id": dag_id,
+            "dag_run_id": dag_run_id,
+            "started_at": started.isoformat(),
+            "nbreports_version": __version__,
+        }
+        plan.input_uri = platform.store.write_bytes(
+            plan.key("input.ipynb"), inject(nb_bytes, parameters, kernel, provenance)
+        )
+    platform.db.start_run(
+        run_id=run_id,
+        report=report.name,
+        status=RunStatus.RUNNING,
+        parameters=parameters,
+        notebook_version=sha,
+        executor=report.spec.executor,
+        kernel=kernel,
+        dag_id=dag_id,
+        dag_run_id=dag_run_id,
+        triggered_by=triggered_by,
+        started_at=started,
+        cache_key=key,
+        profile=pod_profile,
+        image=image,
+        input_uri=plan.input_uri,
+        cache_hit_of=cached_from,
+    )
     return plan
 
 

@@ -29,15 +29,23 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
         nb = nbformat.reads(store.read_bytes(plan.key("input.ipynb")).decode("utf-8"), as_version=4)
         output_uri = None
     scraps = read_scraps(nb)
-    html_uri = store.write_bytes(plan.key("report.html"),
-                                 render_html(nb, hide_code=plan.hide_code, title=plan.title).encode())
+    html_uri = store.write_bytes(
+        plan.key("report.html"), render_html(nb, hide_code=plan.hide_code, title=plan.title).encode()
+    )
     store.write_json(plan.key("scraps.json"), scraps)
     record = {
-        **plan.to_dict(), "status": str(result.status), "ended_at": ended.isoformat(),
-        "duration_s": _seconds_since(plan, ended), "execution_s": result.duration_s,
-        "error": result.error, "error_type": result.error_type and str(result.error_type),
-        "failed_cell": result.failed_cell, "output_uri": output_uri, "html_uri": html_uri,
-        "run_uri": store.uri(plan.key("")), "scraps": small_scraps(scraps, platform.settings.scraps_xcom_limit),
+        **plan.to_dict(),
+        "status": str(result.status),
+        "ended_at": ended.isoformat(),
+        "duration_s": _seconds_since(plan, ended),
+        "execution_s": result.duration_s,
+        "error": result.error,
+        "error_type": result.error_type and str(result.error_type),
+        "failed_cell": result.failed_cell,
+        "output_uri": output_uri,
+        "html_uri": html_uri,
+        "run_uri": store.uri(plan.key("")),
+        "scraps": small_scraps(scraps, platform.settings.scraps_xcom_limit),
     }
     metrics = _run_metrics(platform, plan)
     if metrics:
@@ -50,9 +58,17 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
     if result.status == RunStatus.SUCCESS:
         store.write_json(Store.latest_key(plan.report), record)
     platform.db.finish_run(
-        plan.run_id, status=result.status, ended_at=ended, duration_s=record["duration_s"],
-        output_uri=output_uri, html_uri=html_uri, scraps=record["scraps"], error=result.error,
-        failed_cell=result.failed_cell, metrics=metrics or None, image_digest=pod.get("image_digest"),
+        plan.run_id,
+        status=result.status,
+        ended_at=ended,
+        duration_s=record["duration_s"],
+        output_uri=output_uri,
+        html_uri=html_uri,
+        scraps=record["scraps"],
+        error=result.error,
+        failed_cell=result.failed_cell,
+        metrics=metrics or None,
+        image_digest=pod.get("image_digest"),
         peak_memory_bytes=record["peak_memory_bytes"],
     )
     return record
@@ -76,12 +92,24 @@ def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
     source = store.read_json(Store.run_key(plan.report, plan.cached_from or "", "run.json"))
     ended = datetime.now(UTC)
     record = {
-        **source, **plan.to_dict(), "status": str(RunStatus.SUCCESS), "ended_at": ended.isoformat(),
-        "duration_s": _seconds_since(plan, ended), "execution_s": 0.0, "cache_hit_of": plan.cached_from,
+        **source,
+        **plan.to_dict(),
+        "status": str(RunStatus.SUCCESS),
+        "ended_at": ended.isoformat(),
+        "duration_s": _seconds_since(plan, ended),
+        "execution_s": 0.0,
+        "cache_hit_of": plan.cached_from,
         "run_uri": store.uri(plan.key("")),
     }
     store.write_json(plan.key("run.json"), record)
     store.write_json(Store.latest_key(plan.report), record)
-    platform.db.finish_run(plan.run_id, status=RunStatus.SUCCESS, ended_at=ended, duration_s=record["duration_s"],
-                           output_uri=record["output_uri"], html_uri=record["html_uri"], scraps=record["scraps"])
+    platform.db.finish_run(
+        plan.run_id,
+        status=RunStatus.SUCCESS,
+        ended_at=ended,
+        duration_s=record["duration_s"],
+        output_uri=record["output_uri"],
+        html_uri=record["html_uri"],
+        scraps=record["scraps"],
+    )
     return record

@@ -39,7 +39,7 @@ def make_accessible(html: str) -> str:
     ``tabindex="0"`` on the cells' input wrappers and outputs, outside comments, scripts and styles."""
     parts, last = [], 0
     for raw in _RAW_TEXT.finditer(html):
-        parts += [_TAG.sub(_fix_tag, html[last:raw.start()]), raw.group(0)]
+        parts += [_TAG.sub(_fix_tag, html[last : raw.start()]), raw.group(0)]
         last = raw.end()
     parts.append(_TAG.sub(_fix_tag, html[last:]))
     return "".join(parts)
@@ -68,15 +68,19 @@ def _exporter_class() -> type[HTMLExporter]:
 
     class ReportHTMLExporter(HTMLExporter):
         def from_notebook_node(  # type: ignore[override]  # nbconvert's HTMLExporter returns str too
-            self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any,
+            self,
+            nb: nbformat.NotebookNode,
+            resources: dict[str, Any] | None = None,
+            **kw: Any,
         ) -> tuple[str, dict[str, Any]]:
             # HTMLExporter.from_notebook_node (nbconvert 7.17) up to its BeautifulSoup pass
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
             resources = self._init_resources(resources)
-            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
-                                                     resources=resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
             self.register_filter("highlight_code", highlight_code)
             self.register_filter("filter_data_type", filter_data_type)
             html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
@@ -96,7 +100,8 @@ def render_html(nb: nbformat.NotebookNode, *, hide_code: bool = False, title: st
         warnings.filterwarnings("ignore", message=".*is not able to be represented", category=UserWarning)
         if hide_code not in _exporters:  # kept: each compiles its Jinja templates once
             _exporters[hide_code] = _exporter_class()(
-                exclude_input=hide_code, exclude_input_prompt=hide_code, exclude_output_prompt=hide_code)
+                exclude_input=hide_code, exclude_input_prompt=hide_code, exclude_output_prompt=hide_code
+            )
         body, _ = _exporters[hide_code].from_notebook_node(nb, resources=resources)
     return str(body)
 

@@ -22,8 +22,9 @@ from nbreports.runs.render import warm_html_renderer
 logger = logging.getLogger(__name__)
 
 
-def run_report(platform: Platform, report: Report, values: dict[str, Any], log: LogSink | None = None,
-               **context: Any) -> dict[str, Any]:
+def run_report(
+    platform: Platform, report: Report, values: dict[str, Any], log: LogSink | None = None, **context: Any
+) -> dict[str, Any]:
     """Prepare, execute and publish one run. Raises ``ExecutionError`` after publishing a failure.
 
     The engine is pre-started before prepare (unless the report is cached and may need no engine),

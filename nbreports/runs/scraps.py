@@ -39,9 +39,14 @@ def _plain_scraps(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
                     return None
                 if not mime.startswith(_GLUE_PREFIX):
                     continue
-                encoder = mime[len(_GLUE_PREFIX):].removesuffix("+json")
-                if (encoder not in _PLAIN_ENCODERS or not isinstance(payload, dict) or payload.get("version") != 1
-                        or payload.get("encoder") != encoder or not isinstance(payload.get("name"), str)):
+                encoder = mime[len(_GLUE_PREFIX) :].removesuffix("+json")
+                if (
+                    encoder not in _PLAIN_ENCODERS
+                    or not isinstance(payload, dict)
+                    or payload.get("version") != 1
+                    or payload.get("encoder") != encoder
+                    or not isinstance(payload.get("name"), str)
+                ):
                     return None
                 data = payload.get("data")
                 if encoder == "json" and isinstance(data, str):

@@ -189,8 +189,9 @@ class PlatformDB:
             raise DatabaseError(f"unsupported platform database dialect {dialect!r}")
         stmt: Any = inserts[dialect](table).values(**values)
         if update:
-            stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                              set_={k: v for k, v in values.items() if k not in keys})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
+            )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
         try:
@@ -199,25 +200,59 @@ class PlatformDB:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"could not write to {table.name}: {exc}") from exc
 
-    def upsert_report(self, name: str, title: str, owner: str, team: str,
-                      spec: dict[str, Any], parameters: list[dict[str, Any]]) -> None:
-        self._insert(ReportRow.__table__, {  # type: ignore[arg-type]
-            "name": name, "title": title, "owner": owner, "team": team, "spec": spec,
-            "parameters": parameters, "updated_at": utcnow()}, ["name"], update=True)
+    def upsert_report(
+        self, name: str, title: str, owner: str, team: str, spec: dict[str, Any], parameters: list[dict[str, Any]]
+    ) -> None:
+        self._insert(
+            ReportRow.__table__,
+            {  # type: ignore[arg-type]
+                "name": name,
+                "title": title,
+                "owner": owner,
+                "team": team,
+                "spec": spec,
+                "parameters": parameters,
+                "updated_at": utcnow(),
+            },
+            ["name"],
+            update=True,
+        )
 
-    def add_version(self, report: str, sha256: str, size: int, kernel: str | None, source: str,
-                    author: str | None = None, origin: str | None = None,
-                    created_at: datetime | None = None) -> bool:
+    def add_version(
+        self,
+        report: str,
+        sha256: str,
+        size: int,
+        kernel: str | None,
+        source: str,
+        author: str | None = None,
+        origin: str | None = None,
+        created_at: datetime | None = None,
+    ) -> bool:
         """Record a notebook version of ``report``; False when it was known already."""
-        return self._insert(NotebookVersionRow.__table__, {  # type: ignore[arg-type]
-            "report": report, "sha256": sha256, "size": size, "kernel": kernel, "source": source,
-            "author": author, "origin": origin, "created_at": created_at or utcnow()},
-            ["report", "sha256"], update=False)
+        return self._insert(
+            NotebookVersionRow.__table__,
+            {  # type: ignore[arg-type]
+                "report": report,
+                "sha256": sha256,
+                "size": size,
+                "kernel": kernel,
+                "source": source,
+                "author": author,
+                "origin": origin,
+                "created_at": created_at or utcnow(),
+            },
+            ["report", "sha256"],
+            update=False,
+        )
 
     def versions(self, report: str) -> list[dict[str, Any]]:
         with self._session() as s:
-            rows = s.scalars(select(NotebookVersionRow).where(NotebookVersionRow.report == report)
-                             .order_by(NotebookVersionRow.created_at.desc()))
+            rows = s.scalars(
+                select(NotebookVersionRow)
+                .where(NotebookVersionRow.report == report)
+                .order_by(NotebookVersionRow.created_at.desc())
+            )
             return [{c.name: getattr(r, c.name) for c in r.__table__.columns} for r in rows]
 
     def start_run(self, **fields: Any) -> None:
@@ -239,11 +274,14 @@ class PlatformDB:
 
     def history(self, report: str, limit: int = 50) -> list[dict[str, Any]]:
         with self._session() as s:
-            rows = s.scalars(select(RunRow).where(RunRow.report == report)
-                             .order_by(RunRow.started_at.desc()).limit(limit))
+            rows = s.scalars(
+                select(RunRow).where(RunRow.report == report).order_by(RunRow.started_at.desc()).limit(limit)
+            )
             return [r.to_dict() for r in rows]
 
     def reports(self) -> list[dict[str, Any]]:
         with self._session() as s:
-            return [{"name": r.name, "title": r.title, "owner": r.owner, "team": r.team}
-                    for r in s.scalars(select(ReportRow).order_by(ReportRow.name))]
+            return [
+                {"name": r.name, "title": r.title, "owner": r.owner, "team": r.team}
+                for r in s.scalars(select(ReportRow).order_by(ReportRow.name))
+            ]

@@ -137,8 +137,12 @@ def _local_store(url: str, options: dict[str, Any]) -> Store:
 def _s3_store(url: str, options: dict[str, Any]) -> Store:
     parsed = urlparse(url)
     client_kwargs = {k: options[k] for k in ("endpoint_url", "region_name") if k in options}
-    fs = fsspec.filesystem("s3", client_kwargs=client_kwargs, skip_instance_cache=True,
-                           **{k: v for k, v in options.items() if k not in client_kwargs})
+    fs = fsspec.filesystem(
+        "s3",
+        client_kwargs=client_kwargs,
+        skip_instance_cache=True,
+        **{k: v for k, v in options.items() if k not in client_kwargs},
+    )
     root = f"{parsed.netloc}{parsed.path}".rstrip("/")
     return Store(fs, root, f"s3://{root}")
 

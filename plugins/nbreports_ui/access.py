@@ -35,8 +35,13 @@ class ReportAccess:
 
 
 def _allowed(user: BaseUser, report: str, action: Action) -> bool:
-    return bool(get_auth_manager().is_authorized_dag(method=_METHODS[action], user=user,  # type: ignore[arg-type]
-                                                     details=DagDetails(id=report)))
+    return bool(
+        get_auth_manager().is_authorized_dag(
+            method=_METHODS[action],
+            user=user,  # type: ignore[arg-type]
+            details=DagDetails(id=report),
+        )
+    )
 
 
 def allowed_reports(user: BaseUser, names: list[str], action: Action = "view") -> list[str]:

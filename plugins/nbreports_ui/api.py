@@ -90,8 +90,9 @@ def run_detail(run: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/reports", response_model=ReportList, summary="The report catalog")
-def list_reports(user: AnyUser, q: str | None = None, owner: str | None = None, team: str | None = None,
-                 tag: str | None = None) -> ReportList:
+def list_reports(
+    user: AnyUser, q: str | None = None, owner: str | None = None, team: str | None = None, tag: str | None = None
+) -> ReportList:
     """Reports with last run, last published run and success rate; filter by words, owner, team, tag."""
     entries = queries.catalog(platform().db, disk_reports(), q=q, owner=owner, team=team, tag=tag)
     allowed = set(allowed_reports(user, [e["name"] for e in entries]))
@@ -106,7 +107,8 @@ def get_report(access: ViewReport) -> dict[str, Any]:
         raise _not_found(f"no report {access.report!r}")
     params = parameters_from_dicts(entry["parameters"])
     entry["parameter_schema"] = {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "properties": {p.name: {**p.json_schema(), "default": p.default} for p in params},
     }
     return entry
@@ -123,14 +125,21 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> HistoryPage:
-    flt = queries.HistoryFilter(status=status_, notebook_version=notebook_version, triggered_by=triggered_by,
-                                since=since, until=until)
+    flt = queries.HistoryFilter(
+        status=status_, notebook_version=notebook_version, triggered_by=triggered_by, since=since, until=until
+    )
     try:
         page = queries.history(platform().db, access.report, flt, limit=limit, cursor=cursor)
     except queries.BadQuery as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    return HistoryPage(report=access.report, items=page.items, total=page.total, total_exact=page.total_exact,
-                       limit=page.limit, next_cursor=page.next_cursor)
+    return HistoryPage(
+        report=access.report,
+        items=page.items,
+        total=page.total,
+        total_exact=page.total_exact,
+        limit=page.limit,
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/reports/{report}/runs/{run_id}", summary="One run: record, scraps, timings, links")
@@ -146,8 +155,9 @@ def get_run_of_dag_run(access: ViewReport, dag_run_id: str) -> dict[str, Any]:
     return run_detail(run)
 
 
-@router.get("/reports/{report}/runs/{run_id}/output.ipynb", summary="Download the executed notebook",
-            response_class=Response)
+@router.get(
+    "/reports/{report}/runs/{run_id}/output.ipynb", summary="Download the executed notebook", response_class=Response
+)
 def download_output(access: ViewReport, run_id: RunId) -> Response:
     run = _run_or_404(access.report, run_id)
     try:
@@ -155,9 +165,11 @@ def download_output(access: ViewReport, run_id: RunId) -> Response:
     except StoreError as exc:
         raise _not_found(str(exc)) from exc
     filename = f"{access.report}-{run_id}.ipynb"
-    return Response(data, media_type="application/x-ipynb+json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type="application/x-ipynb+json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _output_bytes(run: dict[str, Any]) -> bytes:
@@ -169,8 +181,11 @@ def _output_bytes(run: dict[str, Any]) -> bytes:
 
 
 @router.get("/reports/{report}/compare", summary="Two runs side by side: parameters, scraps, notebooks")
-def compare_runs(access: ViewReport, base: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")],
-                 other: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]) -> dict[str, Any]:
+def compare_runs(
+    access: ViewReport,
+    base: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")],
+    other: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")],
+) -> dict[str, Any]:
     a, b = run_detail(_run_or_404(access.report, base)), run_detail(_run_or_404(access.report, other))
     params = compare.dict_diff(a["parameters"], b["parameters"])
     scraps = compare.dict_diff(a["scraps"], b["scraps"])
@@ -181,9 +196,12 @@ def compare_runs(access: ViewReport, base: Annotated[str, Query(pattern=r"^[A-Za
     fields = ("run_id", "status", "notebook_version", "started_at", "duration_s", "triggered_by", "dag_run_id")
     return {
         "report": access.report,
-        "base": {k: a.get(k) for k in fields}, "other": {k: b.get(k) for k in fields},
-        "parameters": params, "parameters_summary": compare.summarize(params),
-        "scraps": scraps, "scraps_summary": compare.summarize(scraps),
+        "base": {k: a.get(k) for k in fields},
+        "other": {k: b.get(k) for k in fields},
+        "parameters": params,
+        "parameters_summary": compare.summarize(params),
+        "scraps": scraps,
+        "scraps_summary": compare.summarize(scraps),
         "same_version": a["notebook_version"] == b["notebook_version"],
         "notebook_diff": notebooks,
     }
@@ -195,15 +213,19 @@ def list_versions(access: ViewReport) -> dict[str, Any]:
 
 
 @router.get("/reports/{report}/versions/compare", summary="nbdime diff of two notebook versions")
-def compare_versions(access: ViewReport, base: Annotated[str, Query(pattern=SHA256.pattern)],
-                     other: Annotated[str, Query(pattern=SHA256.pattern)]) -> dict[str, Any]:
+def compare_versions(
+    access: ViewReport,
+    base: Annotated[str, Query(pattern=SHA256.pattern)],
+    other: Annotated[str, Query(pattern=SHA256.pattern)],
+) -> dict[str, Any]:
     db, store = platform().db, platform().store
     for sha in (base, other):
         if not queries.has_version(db, access.report, sha):
             raise _not_found(f"report {access.report!r} has no notebook version {sha[:12]}")
     try:
-        diff = compare.notebook_diff(store.read_bytes(Store.version_key(base)),
-                                     store.read_bytes(Store.version_key(other)))
+        diff = compare.notebook_diff(
+            store.read_bytes(Store.version_key(base)), store.read_bytes(Store.version_key(other))
+        )
     except StoreError as exc:
         raise _not_found(str(exc)) from exc
     return {"report": access.report, "base": base, "other": other, "notebook_diff": diff}

@@ -18,8 +18,14 @@ from nbreports_ui.access import AnyUser
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="nbreports", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  description="Notebook reports: catalog, run history, published reports, comparisons.")
+    app = FastAPI(
+        title="nbreports",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Notebook reports: catalog, run history, published reports, comparisons.",
+    )
     app.include_router(api.router)
     app.include_router(content.router)
     app.include_router(pages.router)

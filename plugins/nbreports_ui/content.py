@@ -22,19 +22,21 @@ from nbreports_ui.services import platform
 router = APIRouter(prefix="/content", tags=["content"])
 
 SANDBOX = "allow-scripts allow-popups allow-popups-to-escape-sandbox allow-downloads"
-REPORT_CSP = "; ".join([
-    f"sandbox {SANDBOX}",
-    "default-src 'none'",
-    "script-src 'unsafe-inline' 'unsafe-eval' https:",  # widgets and MathJax from their CDNs
-    "style-src 'unsafe-inline' https:",
-    "img-src data: blob: https:",
-    "font-src data: https:",
-    "media-src data: blob:",
-    "connect-src 'none'",
-    "form-action 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'self'",
-])
+REPORT_CSP = "; ".join(
+    [
+        f"sandbox {SANDBOX}",
+        "default-src 'none'",
+        "script-src 'unsafe-inline' 'unsafe-eval' https:",  # widgets and MathJax from their CDNs
+        "style-src 'unsafe-inline' https:",
+        "img-src data: blob: https:",
+        "font-src data: https:",
+        "media-src data: blob:",
+        "connect-src 'none'",
+        "form-action 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'self'",
+    ]
+)
 UNTRUSTED_HEADERS = {
     "Content-Security-Policy": REPORT_CSP,
     "X-Content-Type-Options": "nosniff",
@@ -44,8 +46,11 @@ UNTRUSTED_HEADERS = {
 }
 
 
-@router.get("/reports/{report}/runs/{run_id}/report.html", response_class=Response,
-            summary="The published HTML report of a run (sandboxed)")
+@router.get(
+    "/reports/{report}/runs/{run_id}/report.html",
+    response_class=Response,
+    summary="The published HTML report of a run (sandboxed)",
+)
 def report_html(access: ViewReport, run_id: RunId) -> Response:
     run = queries.get_run(platform().db, access.report, run_id)
     if run is None:

@@ -22,11 +22,20 @@ STATIC = {p.name: p for p in (HERE / "static").iterdir() if p.suffix in {".js", 
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 RUN_ID_QUERY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
-PAGE_CSP = "; ".join([
-    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
-    "frame-src 'self'", "connect-src 'self'", "form-action 'self'", "base-uri 'none'",
-    "frame-ancestors 'self'", "object-src 'none'",
-])
+PAGE_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "frame-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'self'",
+        "object-src 'none'",
+    ]
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,9 +44,12 @@ def _page(request: Request, page: str, title: str, **data: str) -> HTMLResponse:
     root = request.scope.get("root_path", "").rstrip("/")
     airflow = root.removesuffix("/nbreports")
     html = _templates.get_template("page.html").render(
-        title=title, root=root, airflow=airflow, page=page, data=data, sandbox=SANDBOX)
-    return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff",
-                                       "Cache-Control": "no-store"})
+        title=title, root=root, airflow=airflow, page=page, data=data, sandbox=SANDBOX
+    )
+    return HTMLResponse(
+        html,
+        headers={"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
 
 
 @router.get("/")
@@ -61,14 +73,22 @@ def dag_run_page(request: Request, access: ViewReport, dag_run_id: str) -> HTMLR
 
 
 @router.get("/reports/{report}/compare")
-def compare_page(request: Request, access: ViewReport, base: Annotated[str, Query(pattern=RUN_ID_QUERY)],
-                 other: Annotated[str, Query(pattern=RUN_ID_QUERY)]) -> HTMLResponse:
+def compare_page(
+    request: Request,
+    access: ViewReport,
+    base: Annotated[str, Query(pattern=RUN_ID_QUERY)],
+    other: Annotated[str, Query(pattern=RUN_ID_QUERY)],
+) -> HTMLResponse:
     return _page(request, "compare", f"{access.report} · compare", report=access.report, base=base, other=other)
 
 
 @router.get("/reports/{report}/versions/compare")
-def compare_versions_page(request: Request, access: ViewReport, base: Annotated[str, Query(pattern=SHA256.pattern)],
-                          other: Annotated[str, Query(pattern=SHA256.pattern)]) -> HTMLResponse:
+def compare_versions_page(
+    request: Request,
+    access: ViewReport,
+    base: Annotated[str, Query(pattern=SHA256.pattern)],
+    other: Annotated[str, Query(pattern=SHA256.pattern)],
+) -> HTMLResponse:
     return _page(request, "versions", f"{access.report} · versions", report=access.report, base=base, other=other)
 
 

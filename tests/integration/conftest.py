@@ -36,8 +36,13 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-test-jwt-secret-" + "x" * 48,
         "NBREPORTS_NOTEBOOKS_DIR": str(REPO / "notebooks"),
     }
-    subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env={**os.environ, **env}, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [str(VENV_BIN / "airflow"), "db", "migrate"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     yield env
     drop_pg_database(meta_url)
 
@@ -45,8 +50,12 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 @pytest.fixture
 def airflow_env(airflow_home: dict[str, str], tmp_path: Path, pg_platform_url: str) -> dict[str, str]:
     """Environment for one test: its own nbreports home and store, the platform DB on PostgreSQL."""
-    env = {**os.environ, **airflow_home, "NBREPORTS_HOME": str(tmp_path / "nbreports"),
-           "AIRFLOW_CONN_NBREPORTS_DB": pg_platform_url}
+    env = {
+        **os.environ,
+        **airflow_home,
+        "NBREPORTS_HOME": str(tmp_path / "nbreports"),
+        "AIRFLOW_CONN_NBREPORTS_DB": pg_platform_url,
+    }
     for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID"):
         env.pop(name, None)
     return env

@@ -15,7 +15,9 @@ def main() -> None:
             "params": {name: dag.params.get_param(name).schema for name in dag.params},
             "defaults": {name: dag.params.get_param(name).value for name in dag.params},
             "descriptions": {name: dag.params.get_param(name).description for name in dag.params},
-            "tasks": [t.task_id for t in dag.tasks], "doc_md": dag.doc_md, "tags": sorted(dag.tags),
+            "tasks": [t.task_id for t in dag.tasks],
+            "doc_md": dag.doc_md,
+            "tags": sorted(dag.tags),
             "schedule": str(getattr(dag, "timetable", None).__class__.__name__),
             "catchup": dag.catchup,
         }

@@ -43,12 +43,19 @@ display(HTML("""<h2>probe</h2><pre id="probe">pending</pre><script>
 
 def make_probe_report(notebooks: Path) -> Path:
     return make_report(
-        notebooks, PROBE,
+        notebooks,
+        PROBE,
         'label: str = "first"  # What to call the run\nn: int = 2  # How many items',
         "import scrapbook as sb\nsb.glue('total', n * 10)\nsb.glue('label', label)\nprint('items', n)",
         PROBE_SCRIPT,
-        spec={"title": "UI probe", "description": "A report for the plugin tests.", "owner": "tester",
-              "team": "qa", "tags": ["probe", "ui"], "cache": {"ttl": 3600}},
+        spec={
+            "title": "UI probe",
+            "description": "A report for the plugin tests.",
+            "owner": "tester",
+            "team": "qa",
+            "tags": ["probe", "ui"],
+            "cache": {"ttl": 3600},
+        },
     )
 
 
@@ -61,7 +68,15 @@ def seed_probe_runs(servers: AirflowServers, notebooks: Path) -> list[dict[str, 
     """Three real runs of the probe report: two with different parameters, then a cache hit of the first."""
     platform = platform_for(servers)
     report = load_report(make_probe_report(notebooks))
-    return [run_report(platform, report, {"label": "first", "n": 2}, dag_id=PROBE, dag_run_id="manual__probe1",
-                       triggered_by="tester"),
-            run_report(platform, report, {"label": "second", "n": 3}, triggered_by="tester"),
-            run_report(platform, report, {"label": "first", "n": 2}, triggered_by="tester")]
+    return [
+        run_report(
+            platform,
+            report,
+            {"label": "first", "n": 2},
+            dag_id=PROBE,
+            dag_run_id="manual__probe1",
+            triggered_by="tester",
+        ),
+        run_report(platform, report, {"label": "second", "n": 3}, triggered_by="tester"),
+        run_report(platform, report, {"label": "first", "n": 2}, triggered_by="tester"),
+    ]

@@ -20,13 +20,19 @@ def main() -> None:
     bag = DagBag()
     dag = bag.dags[dag_id]
     dr = dag.test(run_conf=conf)
-    out: dict = {"state": str(dr.state), "run_id": dr.run_id, "import_errors": bag.import_errors,
-                 "tasks": {ti.task_id: str(ti.state) for ti in dr.get_task_instances()}, "xcom": {},
-                 "asset_events": []}
+    out: dict = {
+        "state": str(dr.state),
+        "run_id": dr.run_id,
+        "import_errors": bag.import_errors,
+        "tasks": {ti.task_id: str(ti.state) for ti in dr.get_task_instances()},
+        "xcom": {},
+        "asset_events": [],
+    }
     with create_session() as session:
         for task_id in out["tasks"]:
-            row = session.scalars(XComModel.get_many(run_id=dr.run_id, dag_ids=dag_id, task_ids=task_id,
-                                                     key="return_value")).first()
+            row = session.scalars(
+                XComModel.get_many(run_id=dr.run_id, dag_ids=dag_id, task_ids=task_id, key="return_value")
+            ).first()
             out["xcom"][task_id] = XComModel.deserialize_value(row) if row else None
         events = session.scalars(select(AssetEvent).where(AssetEvent.source_run_id == dr.run_id))
         out["asset_events"] = [{"extra": e.extra, "source_dag_id": e.source_dag_id} for e in events]

@@ -117,8 +117,10 @@ class AirflowServers:
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
         """The task's log as text (the structured log lines' ``event`` fields joined)."""
         with self.client() as c:
-            resp = c.get(f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}"
-                         f"/logs/{try_number}", headers={"Accept": "application/json"})
+            resp = c.get(
+                f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/logs/{try_number}",
+                headers={"Accept": "application/json"},
+            )
         resp.raise_for_status()
         content = resp.json().get("content", [])
         if isinstance(content, str):
@@ -143,8 +145,10 @@ class AirflowServers:
                 return run
             self.check_alive()
             time.sleep(0.5)
-        raise ServersError(f"{dag_id} run {run_id} still {run.get('state')!r} after {timeout:.0f} s; "
-                           f"tasks: {self.task_states(dag_id, run_id)}")
+        raise ServersError(
+            f"{dag_id} run {run_id} still {run.get('state')!r} after {timeout:.0f} s; "
+            f"tasks: {self.task_states(dag_id, run_id)}"
+        )
 
     def dag_runs(self, dag_id: str, **params: Any) -> list[dict[str, Any]]:
         with self.client() as c:
@@ -169,8 +173,10 @@ class AirflowServers:
                     break
                 if time.monotonic() > deadline:
                     errors = c.get("/api/v2/importErrors").text
-                    raise ServersError(f"DAGs {sorted(wanted - dags.keys())} not loaded after {timeout:.0f} s; "
-                                       f"import errors: {errors}\n{self.log_tails()}")
+                    raise ServersError(
+                        f"DAGs {sorted(wanted - dags.keys())} not loaded after {timeout:.0f} s; "
+                        f"import errors: {errors}\n{self.log_tails()}"
+                    )
                 self.check_alive()
                 time.sleep(0.5)
             for dag_id in wanted:
@@ -190,8 +196,9 @@ class AirflowServers:
                     dag = c.get(f"/api/v2/dags/{dag_id}").json()
                     due = dag.get("next_dagrun_run_after")
                     pending = due is not None and _parse_ts(due) <= time.time() - 1
-                    active = c.get(f"/api/v2/dags/{dag_id}/dagRuns",
-                                   params={"state": ["queued", "running"], "limit": 1}).json()["total_entries"]
+                    active = c.get(
+                        f"/api/v2/dags/{dag_id}/dagRuns", params={"state": ["queued", "running"], "limit": 1}
+                    ).json()["total_entries"]
                     if not pending and not active:
                         break
                     if time.monotonic() > deadline:
@@ -210,8 +217,9 @@ class AirflowServers:
             path = self.log_path(server)
             text = path.read_text(errors="replace") if path.exists() else "(no log)"
             proc = self.processes.get(server)
-            status = "not started" if proc is None else (
-                "running" if proc.poll() is None else f"exited {proc.returncode}")
+            status = (
+                "not started" if proc is None else ("running" if proc.poll() is None else f"exited {proc.returncode}")
+            )
             parts.append(f"===== airflow {server} ({status}), {path} =====\n{text[-chars:]}")
         return "\n".join(parts)
 
@@ -227,8 +235,14 @@ class AirflowServers:
                 args += ["--port", self.env["AIRFLOW__API__PORT"], "--host", "127.0.0.1", "--workers", "1"]
             with self.log_path(server).open("wb") as log:
                 self.processes[server] = subprocess.Popen(
-                    args, env=self.env, cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True)
+                    args,
+                    env=self.env,
+                    cwd=self.folder,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
 
     def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> dict[str, Any]:
         """Wait for ``/api/v2/monitor/health`` to report the scheduler and dag-processor healthy."""
@@ -278,8 +292,7 @@ def server_env(base_env: dict[str, str], folder: Path, port: int) -> dict[str, s
     base_url = f"http://127.0.0.1:{port}"
     return {
         **base_env,
-        "AIRFLOW__CORE__AUTH_MANAGER":
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{role}" for u, (role, _) in USERS.items()),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
@@ -304,8 +317,7 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
     """Start the four servers with ``base_env``; stop them (process groups) on exit, whatever happens."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    servers = AirflowServers(base_url=f"http://127.0.0.1:{port}", env=server_env(base_env, folder, port),
-                             folder=folder)
+    servers = AirflowServers(base_url=f"http://127.0.0.1:{port}", env=server_env(base_env, folder, port), folder=folder)
     try:
         started = time.monotonic()
         servers.start()
@@ -317,16 +329,18 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
 
 
 @pytest.fixture(scope="module")
-def airflow_servers(airflow_home: dict[str, str],
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServers]:
+def airflow_servers(airflow_home: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServers]:
     """Real Airflow servers for one test module (see the module docstring), with a platform
     database of their own, so modules never see each other's runs."""
     folder = tmp_path_factory.mktemp("servers")
     platform_url = create_pg_database("nbr_servers")
-    env = {**os.environ, **airflow_home, "NBREPORTS_HOME": str(folder / "nbr-home"),
-           "AIRFLOW_CONN_NBREPORTS_DB": platform_url}
-    for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID",
-                 "NBREPORTS_DATABASE_URL"):
+    env = {
+        **os.environ,
+        **airflow_home,
+        "NBREPORTS_HOME": str(folder / "nbr-home"),
+        "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
+    }
+    for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID", "NBREPORTS_DATABASE_URL"):
         env.pop(name, None)
     # Deployments migrate the platform database before starting Airflow; the tasks would migrate
     # it on first use, but concurrent first uses race on an empty database.

@@ -19,8 +19,14 @@ pytestmark = pytest.mark.integration
 def parse(env: dict[str, str], notebooks: Path | None = None) -> dict:
     if notebooks is not None:
         env = {**env, "NBREPORTS_NOTEBOOKS_DIR": str(notebooks)}
-    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("parse_dags.py"))], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("parse_dags.py"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -35,8 +41,12 @@ def test_example_reports_become_dags_with_typed_trigger_forms(airflow_env):
     assert sales["schedule"] == "CronTriggerTimetable"
     params = sales["params"]
     assert params["region"]["type"] == "string" and params["region"]["enum"] == ["EU", "US", "APAC", "ALL"]
-    assert params["start_date"] == {"type": "string", "format": "date", "title": "start_date",
-                                    "$schema": "http://json-schema.org/draft-07/schema#"}  # cheaper to check
+    assert params["start_date"] == {
+        "type": "string",
+        "format": "date",
+        "title": "start_date",
+        "$schema": "http://json-schema.org/draft-07/schema#",
+    }  # cheaper to check
     assert params["top_n"]["type"] == "integer" and params["top_n"]["maximum"] == 4
     assert params["min_order_value"]["type"] == "number"
     assert params["include_returns"]["type"] == "boolean"

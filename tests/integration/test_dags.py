@@ -20,8 +20,14 @@ RUN_DAG = Path(__file__).with_name("run_dag.py")
 
 
 def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None) -> dict:
-    proc = subprocess.run([sys.executable, str(RUN_DAG), dag_id, json.dumps(conf or {})], env=env,
-                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(RUN_DAG), dag_id, json.dumps(conf or {})],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:] + proc.stdout[-4000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["log"] = proc.stdout + proc.stderr
@@ -37,11 +43,20 @@ def store_env(request, airflow_env, tmp_path):
         return env, open_store(env["NBREPORTS_STORE_URL"])
     endpoint = request.getfixturevalue("s3_endpoint")
     prefix = f"s3://reports/{tmp_path.name}"
-    env.update({
-        "NBREPORTS_STORE_URL": prefix, "NBREPORTS_STORE_CONN_ID": "nbr_s3",
-        "AIRFLOW_CONN_NBR_S3": json.dumps({"conn_type": "aws", "login": "testing-key", "password": "testing-secret",
-                                           "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}),
-    })
+    env.update(
+        {
+            "NBREPORTS_STORE_URL": prefix,
+            "NBREPORTS_STORE_CONN_ID": "nbr_s3",
+            "AIRFLOW_CONN_NBR_S3": json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "testing-key",
+                    "password": "testing-secret",
+                    "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+                }
+            ),
+        }
+    )
     env.pop("AWS_ACCESS_KEY_ID", None)
     env.pop("AWS_SECRET_ACCESS_KEY", None)
     return env, open_store(prefix, {"endpoint_url": endpoint})
@@ -75,8 +90,9 @@ def test_sales_summary_then_digest_through_its_asset(store_env, pg_platform_url)
     assert row["dag_run_id"] == summary["run_id"] and row["parameters"]["region"] == "US"
     assert "Executing Cell" in summary["log"]  # cell progress streamed into the task log
     assert "testing-secret" not in summary["log"]  # the store's credentials never reach the logs
-    assert "testing-secret" not in json.dumps(store.read_json(Store.run_key("sales_summary", plan["run_id"],
-                                                                            "output.ipynb")))
+    assert "testing-secret" not in json.dumps(
+        store.read_json(Store.run_key("sales_summary", plan["run_id"], "output.ipynb"))
+    )
 
     again = run_dag(env, "sales_summary", {"region": "US", "start_date": "2024-04-01", "end_date": "2024-06-30"})
     assert again["state"] == "success"
@@ -125,7 +141,7 @@ def test_engineer_dag_reads_scraps_from_xcom(airflow_env, tmp_path):
     """An engineer's own DAG: NotebookReportOperator with templated parameters, scraps downstream."""
     dags = tmp_path / "dags"
     dags.mkdir()
-    (dags / "engineer_dag.py").write_text('''
+    (dags / "engineer_dag.py").write_text("""
 from datetime import datetime
 from airflow.sdk import DAG, task
 from operators import NotebookReportOperator
@@ -141,7 +157,7 @@ with DAG("engineer_dag", schedule=None, start_date=datetime(2024, 1, 1)):
         return {"orders": scraps["orders"], "top": scraps["top_products"]}
 
     check(report.output)
-''')
+""")
     env = {**airflow_env, "AIRFLOW__CORE__DAGS_FOLDER": str(dags), "NBREPORTS_STORE_URL": str(tmp_path / "store")}
     result = run_dag(env, "engineer_dag")
     assert result["state"] == "success", result["log"][-3000:]

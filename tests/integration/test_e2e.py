@@ -21,8 +21,13 @@ from tests.integration.servers import AirflowServers, ServersError
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 REPORTS = ("sales_summary", "sales_digest", "data_quality")
-SUMMARY_CONF = {"region": "US", "start_date": "2024-04-01", "end_date": "2024-06-30", "top_n": 2,
-                "include_returns": True}
+SUMMARY_CONF = {
+    "region": "US",
+    "start_date": "2024-04-01",
+    "end_date": "2024-06-30",
+    "top_n": 2,
+    "include_returns": True,
+}
 RUN_FILES = ("input.ipynb", "output.ipynb", "report.html", "scraps.json", "run.json")
 
 
@@ -117,8 +122,11 @@ def test_summary_triggered_with_conf_is_executed_published_and_recorded(servers,
 
     # the same scraps reach Airflow: XCom of publish, and the Asset event for downstream DAGs
     with servers.client() as c:
-        xcom = c.get(f"/api/v2/dags/sales_summary/dagRuns/{quote(run['dag_run_id'])}/taskInstances/publish"
-                     "/xcomEntries/return_value", params={"deserialize": True}).json()
+        xcom = c.get(
+            f"/api/v2/dags/sales_summary/dagRuns/{quote(run['dag_run_id'])}/taskInstances/publish"
+            "/xcomEntries/return_value",
+            params={"deserialize": True},
+        ).json()
     value = xcom["value"] if isinstance(xcom["value"], dict) else json.loads(xcom["value"])
     assert value["orders"] == record["scraps"]["orders"]
 
@@ -133,11 +141,11 @@ def test_digest_runs_by_itself_on_the_summary_asset(servers, runs, platform_db):
     with servers.client() as c:
         while digest is None:
             for candidate in servers.dag_runs("sales_digest", run_type=["asset_triggered"]):
-                events = c.get(f"/api/v2/dags/sales_digest/dagRuns/{quote(candidate['dag_run_id'])}"
-                               "/upstreamAssetEvents").json()["asset_events"]
+                events = c.get(
+                    f"/api/v2/dags/sales_digest/dagRuns/{quote(candidate['dag_run_id'])}/upstreamAssetEvents"
+                ).json()["asset_events"]
                 if any(e["source_run_id"] == summary["dag_run_id"] for e in events):
-                    digest, event = candidate, next(e for e in events
-                                                    if e["source_run_id"] == summary["dag_run_id"])
+                    digest, event = candidate, next(e for e in events if e["source_run_id"] == summary["dag_run_id"])
                     break
             else:
                 if time.monotonic() > deadline:

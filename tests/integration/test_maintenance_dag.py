@@ -32,10 +32,19 @@ def test_maintenance_on_a_local_store(airflow_env, tmp_path):
 
 def test_maintenance_sets_the_lifecycle_rule_on_s3(airflow_env, tmp_path, s3_endpoint):
     prefix = f"maint-{tmp_path.name}"
-    env = {**airflow_env, "NBREPORTS_STORE_URL": f"s3://reports/{prefix}", "NBREPORTS_STORE_CONN_ID": "nbr_s3",
-           "AIRFLOW_CONN_NBR_S3": json.dumps({"conn_type": "aws", "login": "testing-key",
-                                              "password": "testing-secret",
-                                              "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}})}
+    env = {
+        **airflow_env,
+        "NBREPORTS_STORE_URL": f"s3://reports/{prefix}",
+        "NBREPORTS_STORE_CONN_ID": "nbr_s3",
+        "AIRFLOW_CONN_NBR_S3": json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing-key",
+                "password": "testing-secret",
+                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
+            }
+        ),
+    }
     result = run_dag(env, "nbreports_maintenance")
     assert result["state"] == "success", result["log"][-4000:]
     rules = boto3.client("s3", endpoint_url=s3_endpoint).get_bucket_lifecycle_configuration(Bucket="reports")["Rules"]

@@ -33,13 +33,23 @@ def _urls(runs: list[dict[str, Any]]) -> list[str]:
     first, second = runs[0]["run_id"], runs[1]["run_id"]
     base = f"/nbreports/api/reports/{PROBE}"
     return [
-        "/nbreports/api/reports", base, f"{base}/runs", f"{base}/runs/{first}", f"{base}/runs/{first}/output.ipynb",
-        f"{base}/dag-runs/manual__probe1", f"{base}/compare?base={first}&other={second}", f"{base}/versions",
+        "/nbreports/api/reports",
+        base,
+        f"{base}/runs",
+        f"{base}/runs/{first}",
+        f"{base}/runs/{first}/output.ipynb",
+        f"{base}/dag-runs/manual__probe1",
+        f"{base}/compare?base={first}&other={second}",
+        f"{base}/versions",
         f"{base}/versions/compare?base={runs[0]['notebook_version']}&other={runs[0]['notebook_version']}",
-        "/nbreports/api/openapi.json", f"/nbreports/content/reports/{PROBE}/runs/{first}/report.html",
-        "/nbreports/", f"/nbreports/reports/{PROBE}", f"/nbreports/reports/{PROBE}/runs/{first}",
+        "/nbreports/api/openapi.json",
+        f"/nbreports/content/reports/{PROBE}/runs/{first}/report.html",
+        "/nbreports/",
+        f"/nbreports/reports/{PROBE}",
+        f"/nbreports/reports/{PROBE}/runs/{first}",
         f"/nbreports/reports/{PROBE}/dag-runs/manual__probe1",
-        f"/nbreports/reports/{PROBE}/compare?base={first}&other={second}", "/nbreports/static/app.js",
+        f"/nbreports/reports/{PROBE}/compare?base={first}&other={second}",
+        "/nbreports/static/app.js",
     ]
 
 
@@ -51,8 +61,9 @@ def test_plugin_is_registered_with_its_views(client: httpx.Client) -> None:
     assert views["nbreports-run"]["href"] == "/nbreports/reports/{DAG_ID}/dag-runs/{RUN_ID}"
 
 
-def test_every_endpoint_needs_the_airflow_user(airflow_servers: AirflowServers, client: httpx.Client,
-                                               runs: list[dict[str, Any]]) -> None:
+def test_every_endpoint_needs_the_airflow_user(
+    airflow_servers: AirflowServers, client: httpx.Client, runs: list[dict[str, Any]]
+) -> None:
     with airflow_servers.client(None) as anonymous:
         for url in _urls(runs):
             assert client.get(url).status_code == 200, url
@@ -74,8 +85,9 @@ def _probe_runs(servers: AirflowServers) -> int:
     return len(PlatformDB(servers.platform_db_url).history(PROBE, limit=10_000))
 
 
-def test_catalog_lists_reports_with_last_run_and_filters(airflow_servers: AirflowServers, client: httpx.Client,
-                                                         runs: list[dict[str, Any]]) -> None:
+def test_catalog_lists_reports_with_last_run_and_filters(
+    airflow_servers: AirflowServers, client: httpx.Client, runs: list[dict[str, Any]]
+) -> None:
     data = client.get("/nbreports/api/reports").json()
     entries = {e["name"]: e for e in data["reports"]}
     probe = entries[PROBE]
@@ -84,15 +96,18 @@ def test_catalog_lists_reports_with_last_run_and_filters(airflow_servers: Airflo
     assert probe["last_published"]["run_id"] == runs[2]["run_id"]
     assert probe["success_rate"] == 1.0 and probe["runs_finished"] == _probe_runs(airflow_servers) >= 3
     assert {"sales_summary", "data_quality"} <= entries.keys()  # on disk: listed before any run
-    assert [e["name"] for e in client.get("/nbreports/api/reports", params={"tag": "probe"}).json()["reports"]] \
-        == [PROBE]
-    assert [e["name"] for e in client.get("/nbreports/api/reports", params={"q": "ui probe"}).json()["reports"]] \
-        == [PROBE]
+    assert [e["name"] for e in client.get("/nbreports/api/reports", params={"tag": "probe"}).json()["reports"]] == [
+        PROBE
+    ]
+    assert [e["name"] for e in client.get("/nbreports/api/reports", params={"q": "ui probe"}).json()["reports"]] == [
+        PROBE
+    ]
     assert client.get("/nbreports/api/reports", params={"owner": "nobody-at-all"}).json()["total"] == 0
 
 
-def test_report_has_its_parameter_schema(airflow_servers: AirflowServers, client: httpx.Client,
-                                         runs: list[dict[str, Any]]) -> None:
+def test_report_has_its_parameter_schema(
+    airflow_servers: AirflowServers, client: httpx.Client, runs: list[dict[str, Any]]
+) -> None:
     report = client.get(f"/nbreports/api/reports/{PROBE}").json()
     props = report["parameter_schema"]["properties"]
     assert props["n"]["type"] == "integer" and props["n"]["default"] == 2

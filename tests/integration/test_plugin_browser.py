@@ -25,13 +25,23 @@ from tests.integration.plugin_data import PROBE, seed_probe_runs
 from tests.integration.servers import USERS, AirflowServers
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = REPO / ".screenshots"
 REPORT = "sales_summary"
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="run scripts/setup-chromium.sh")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="run scripts/setup-chromium.sh"),
+]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -133,7 +143,11 @@ def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServe
     html = run_tab.frame_locator("#report-frame")
     expect(html.locator("body")).to_contain_text("Sales summary", timeout=30_000)
     assert run_tab.locator("#report-frame").get_attribute("sandbox").split() == [
-        "allow-scripts", "allow-popups", "allow-popups-to-escape-sandbox", "allow-downloads"]
+        "allow-scripts",
+        "allow-popups",
+        "allow-popups-to-escape-sandbox",
+        "allow-downloads",
+    ]
     run_tab.locator("#report-frame").scroll_into_view_if_needed()
     shot(page, "06-run-report")
 

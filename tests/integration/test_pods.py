@@ -33,8 +33,12 @@ IMAGE = "localhost/nbreports-kernel/analytics"
 def kernel_image() -> str:
     os.environ.setdefault("CONTAINERS_CONF", str(REPO / "images" / "containers.conf"))
     if shutil.which("podman") is None or subprocess.run(["podman", "image", "exists", f"{IMAGE}:ga"]).returncode:
-        subprocess.run([str(REPO / "scripts" / "setup-podman.sh")], env={**os.environ, "TEAMS": "analytics"},
-                       check=True, timeout=1800)
+        subprocess.run(
+            [str(REPO / "scripts" / "setup-podman.sh")],
+            env={**os.environ, "TEAMS": "analytics"},
+            check=True,
+            timeout=1800,
+        )
     return f"{IMAGE}:ga"
 
 
@@ -42,8 +46,10 @@ def kernel_image() -> str:
 def profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shipped config, every team on the analytics image, plus a ``tiny`` profile to run out of memory."""
     config = yaml.safe_load((REPO / "config" / "profiles.yaml").read_text())
-    config["profiles"]["tiny"] = {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                  "limits": {"cpu": "1", "memory": "320Mi"}}
+    config["profiles"]["tiny"] = {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "1", "memory": "320Mi"},
+    }
     for team in config["teams"].values():
         team["environment"] = "analytics"
         team["profiles"].append("tiny")
@@ -65,11 +71,16 @@ def examples(tmp_path: Path) -> Path:
 
 
 def _no_pods_left() -> None:
-    out = subprocess.run(["podman", "pod", "ps", "-q", "--filter", "label=app.kubernetes.io/managed-by=nbreports"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["podman", "pod", "ps", "-q", "--filter", "label=app.kubernetes.io/managed-by=nbreports"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "", "a pod was left behind"
-    secrets = subprocess.run(["podman", "secret", "ls", "--format", "{{.Name}}"], capture_output=True, text=True,
-                             check=True).stdout
+    secrets = subprocess.run(
+        ["podman", "secret", "ls", "--format", "{{.Name}}"], capture_output=True, text=True, check=True
+    ).stdout
     assert "nbrs-" not in secrets
 
 
@@ -97,8 +108,13 @@ def _examples_end_to_end(platform: Platform, examples: Path) -> None:
     failed = platform.db.history("data_quality")[0]
     assert failed["status"] == "failed"
     assert info.value.cell_index == failed["failed_cell"] == 4  # counted as the local engine does
-    errors = [o.ename for c in _output(platform, "data_quality", failed["run_id"]).cells
-              if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o.ename
+        for c in _output(platform, "data_quality", failed["run_id"]).cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
     assert errors == ["ValueError"]
     _no_pods_left()
 
@@ -121,8 +137,16 @@ def test_examples_in_pods_with_an_s3_store(home, kernel_image, profiles, example
 
 def test_over_the_memory_limit_says_out_of_memory(home, kernel_image, profiles, notebooks, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    rep = load_report(make_report(notebooks, "hog", None, "print('before', flush=True)",
-                                  "blob = b'x' * (900 * 2**20)", spec={"executor": "podman", "profile": "tiny"}))
+    rep = load_report(
+        make_report(
+            notebooks,
+            "hog",
+            None,
+            "print('before', flush=True)",
+            "blob = b'x' * (900 * 2**20)",
+            spec={"executor": "podman", "profile": "tiny"},
+        )
+    )
     platform = Platform.from_settings()
     with pytest.raises(OutOfMemoryError, match=r"out of memory: the pod went over its memory limit of 320Mi"):
         run_report(platform, rep, {})
@@ -135,8 +159,11 @@ def test_over_the_memory_limit_says_out_of_memory(home, kernel_image, profiles, 
 
 
 def test_missing_image_is_a_clear_failure(home, kernel_image, profiles, notebooks):
-    rep = load_report(make_report(notebooks, "noimage", None, "x = 1",
-                                  spec={"executor": "podman", "image": {"digest": "sha256:" + "0" * 64}}))
+    rep = load_report(
+        make_report(
+            notebooks, "noimage", None, "x = 1", spec={"executor": "podman", "image": {"digest": "sha256:" + "0" * 64}}
+        )
+    )
     platform = Platform.from_settings()
     with pytest.raises(ImageError, match=r"image localhost/nbreports-kernel/analytics@sha256:0+ not found"):
         run_report(platform, rep, {})
@@ -146,8 +173,16 @@ def test_missing_image_is_a_clear_failure(home, kernel_image, profiles, notebook
 
 
 def test_run_timeout_stops_the_pod_and_keeps_the_output(home, kernel_image, profiles, notebooks):
-    rep = load_report(make_report(notebooks, "sleepy", None, "print('started', flush=True)",
-                                  "import time\ntime.sleep(600)", spec={"executor": "podman", "run_timeout": 8}))
+    rep = load_report(
+        make_report(
+            notebooks,
+            "sleepy",
+            None,
+            "print('started', flush=True)",
+            "import time\ntime.sleep(600)",
+            spec={"executor": "podman", "run_timeout": 8},
+        )
+    )
     platform = Platform.from_settings()
     with pytest.raises(RunTimeoutError, match="run timed out after 8s in cell 2"):
         run_report(platform, rep, {})
@@ -166,8 +201,15 @@ def test_a_retry_reattaches_to_the_running_pod(home, kernel_image, profiles, not
     from nbreports.runs.prepare import prepare
     from nbreports.runs.publish import publish
 
-    rep = load_report(make_report(notebooks, "lost", None, "import time\ntime.sleep(6)\nprint('done', flush=True)",
-                                  spec={"executor": "podman"}))
+    rep = load_report(
+        make_report(
+            notebooks,
+            "lost",
+            None,
+            "import time\ntime.sleep(6)\nprint('done', flush=True)",
+            spec={"executor": "podman"},
+        )
+    )
     platform = Platform.from_settings()
     plan = prepare(platform, rep, {})
     first = build_pod_manifest(replace(plan_pod(platform, plan, try_number=1), store_secret=None))
@@ -184,8 +226,12 @@ def test_a_retry_reattaches_to_the_running_pod(home, kernel_image, profiles, not
 
 def test_team_image_has_its_kernel_the_core_and_no_airflow(kernel_image):
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["podman", "run", "--rm", "--network", "none", kernel_image, *cmd],
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            ["podman", "run", "--rm", "--network", "none", kernel_image, *cmd],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     kernels = run("jupyter", "kernelspec", "list", "--json")
     assert {"analytics", "python3"} <= set(yaml.safe_load(kernels.stdout)["kernelspecs"])

@@ -24,10 +24,22 @@ def store(tmp_path):
 
 def record_run(db: PlatformDB, run_id: str, report: str = "sales") -> None:
     started = datetime(2024, 3, 9, 12, 30, tzinfo=UTC)
-    db.start_run(run_id=run_id, report=report, status="running", parameters={"n": 1, "regions": ["EU"]},
-                 notebook_version="a" * 64, executor="local", started_at=started)
-    db.finish_run(run_id, status="success", ended_at=started + timedelta(seconds=3), duration_s=3.0,
-                  metrics={"query_cache": {"hits": 2}})
+    db.start_run(
+        run_id=run_id,
+        report=report,
+        status="running",
+        parameters={"n": 1, "regions": ["EU"]},
+        notebook_version="a" * 64,
+        executor="local",
+        started_at=started,
+    )
+    db.finish_run(
+        run_id,
+        status="success",
+        ended_at=started + timedelta(seconds=3),
+        duration_s=3.0,
+        metrics={"query_cache": {"hits": 2}},
+    )
 
 
 def test_restore_after_deleting_a_report_notebook_and_its_records(store, db, notebooks):
@@ -43,7 +55,12 @@ def test_restore_after_deleting_a_report_notebook_and_its_records(store, db, not
 
     manifest = backup(store, db, notebooks, keep_days=7, day=DAY)
     assert sorted(f["path"] for f in manifest["files"]) == [
-        "ops/ops.ipynb", "ops/report.yaml", "sales/prices.csv", "sales/report.yaml", "sales/sales.ipynb"]
+        "ops/ops.ipynb",
+        "ops/report.yaml",
+        "sales/prices.csv",
+        "sales/report.yaml",
+        "sales/sales.ipynb",
+    ]
     assert store.exists(backup_key(DAY, "manifest.json"))
 
     # the notebook and its data are deleted, the run and version records lost
@@ -66,8 +83,11 @@ def test_restore_after_deleting_a_report_notebook_and_its_records(store, db, not
     assert run["metrics"] == {"query_cache": {"hits": 2}}
     assert run["started_at"].replace(tzinfo=run["started_at"].tzinfo or UTC) == datetime(2024, 3, 9, 12, 30, tzinfo=UTC)
     saves = list_saves(store, db, "sales")
-    assert saves[0]["source"] == "restore" and saves[0]["sha256"] == sha and saves[0]["origin"].startswith(
-        "backup 2024-03-10")
+    assert (
+        saves[0]["source"] == "restore"
+        and saves[0]["sha256"] == sha
+        and saves[0]["origin"].startswith("backup 2024-03-10")
+    )
 
     again = restore_backup(store, db, notebooks, DAY, overwrite=True)  # merging twice adds nothing
     assert again["database_rows"] == {"reports": 0, "notebook_versions": 0, "runs": 0}

@@ -14,8 +14,10 @@ from nbreports.storage.database import RunRow
 from nbreports.storage.store import Store
 from tests.helpers import make_report
 
-CELLS = ("import scrapbook as sb, pathlib, time\n"
-         "sb.glue('data', pathlib.Path('data.txt').read_text())\nsb.glue('n', n)\nsb.glue('at', time.time())",)
+CELLS = (
+    "import scrapbook as sb, pathlib, time\n"
+    "sb.glue('data', pathlib.Path('data.txt').read_text())\nsb.glue('n', n)\nsb.glue('at', time.time())",
+)
 
 
 @pytest.fixture
@@ -24,8 +26,13 @@ def platform(home):
 
 
 def cached_report(notebooks, cache=None, cells=CELLS):
-    folder = make_report(notebooks, "cached", "n: int = 1", *cells,
-                         spec={"cache": cache if cache is not None else {"ttl": "1h", "inputs": ["data.txt"]}})
+    folder = make_report(
+        notebooks,
+        "cached",
+        "n: int = 1",
+        *cells,
+        spec={"cache": cache if cache is not None else {"ttl": "1h", "inputs": ["data.txt"]}},
+    )
     if not (folder / "data.txt").exists():
         (folder / "data.txt").write_text("v1")
     return load_report(folder)
@@ -70,8 +77,11 @@ def test_expired_runs_are_not_served(platform, notebooks):
     rep = cached_report(notebooks, {"ttl": 60, "inputs": ["data.txt"]})
     first = run_report(platform, rep, {})
     with platform.db.engine.begin() as conn:  # age the run past its TTL
-        conn.execute(sa.update(RunRow).where(RunRow.run_id == first["run_id"])
-                     .values(started_at=datetime.now(UTC) - timedelta(seconds=61)))
+        conn.execute(
+            sa.update(RunRow)
+            .where(RunRow.run_id == first["run_id"])
+            .values(started_at=datetime.now(UTC) - timedelta(seconds=61))
+        )
     assert "cache_hit_of" not in run_report(platform, rep, {})
 
 

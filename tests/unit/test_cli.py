@@ -20,8 +20,12 @@ def nbr(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def workspace(tmp_path):
-    make_report(tmp_path / "notebooks", "hello", "name: str = 'world'  # who to greet\ntimes: int = 1",
-                "import scrapbook as sb\nprint('hello', name)\nsb.glue('greeting', f'hello {name}' * times)")
+    make_report(
+        tmp_path / "notebooks",
+        "hello",
+        "name: str = 'world'  # who to greet\ntimes: int = 1",
+        "import scrapbook as sb\nprint('hello', name)\nsb.glue('greeting', f'hello {name}' * times)",
+    )
     make_report(tmp_path / "notebooks", "failing", None, "1/0")
     return tmp_path
 

@@ -47,7 +47,9 @@ def test_first_use_by_many_processes_at_once_migrates_once(url):
     import sys
 
     code = "import sys; from nbreports.storage.database import PlatformDB; PlatformDB(sys.argv[1]); print('ok')"
-    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-800:] for _, err in results]

@@ -28,19 +28,38 @@ def jupyter(tmp_path: Path, notebooks: Path) -> Iterator[tuple[str, Path]]:
     config_dir = tmp_path / "jupyter-config"
     config_dir.mkdir()
     (config_dir / "jupyter_server_config.py").write_text(
-        'c.FileContentsManager.post_save_hook = "nbreports.jupyter_hook.post_save"\n')
+        'c.FileContentsManager.post_save_hook = "nbreports.jupyter_hook.post_save"\n'
+    )
     port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir), "JUPYTER_DATA_DIR": str(tmp_path / "jdata"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "jruntime"), "JUPYTERHUB_USER": "alice",
-           "NBREPORTS_HOME": str(tmp_path / "home")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_DATA_DIR": str(tmp_path / "jdata"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jruntime"),
+        "JUPYTERHUB_USER": "alice",
+        "NBREPORTS_HOME": str(tmp_path / "home"),
+    }
     for name in ("NBREPORTS_STORE_URL", "NBREPORTS_DATABASE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_AUTHOR"):
         env.pop(name, None)
     log = (tmp_path / "jupyter.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={notebooks}", "--ServerApp.open_browser=False",
-         "--ServerApp.port_retries=0", "--ServerApp.allow_root=True"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={notebooks}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.allow_root=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -68,8 +87,12 @@ def auth() -> dict[str, str]:
 
 
 def put_notebook(url: str, path: str, nb: nbformat.NotebookNode) -> requests.Response:
-    return requests.put(f"{url}/api/contents/{path}", headers=auth(), timeout=30,
-                        json={"type": "notebook", "format": "json", "content": nb})
+    return requests.put(
+        f"{url}/api/contents/{path}",
+        headers=auth(),
+        timeout=30,
+        json={"type": "notebook", "format": "json", "content": nb},
+    )
 
 
 def test_each_save_of_a_report_notebook_is_a_version_with_author_and_origin(jupyter, notebooks):
@@ -91,7 +114,8 @@ def test_each_save_of_a_report_notebook_is_a_version_with_author_and_origin(jupy
     assert saves[0]["sha256"] == saves[2]["sha256"] != saves[1]["sha256"] and saves[0]["kernel"] == "python3"
     on_disk = (notebooks / "sales" / "sales.ipynb").read_bytes()
     assert read_version(store, saves[0]["sha256"]) == on_disk  # exactly what Jupyter wrote
-    assert nbformat.reads(read_version(store, saves[1]["sha256"]).decode(), as_version=4).cells[2].source == \
-        "print('v2')"
+    assert (
+        nbformat.reads(read_version(store, saves[1]["sha256"]).decode(), as_version=4).cells[2].source == "print('v2')"
+    )
     assert len(db.versions("sales")) == 2
     assert not (home / "store" / "reports" / "scratch").exists()

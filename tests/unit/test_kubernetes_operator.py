@@ -35,8 +35,15 @@ def platform(home, monkeypatch, s3_endpoint, tmp_path):
 
 
 def k8s_report(notebooks, **spec):
-    return load_report(make_report(notebooks, "k8s_report", "n: int = 1", "print(n)",
-                                   spec={"executor": "kubernetes", "team": "analytics", **spec}))
+    return load_report(
+        make_report(
+            notebooks,
+            "k8s_report",
+            "n: int = 1",
+            "print(n)",
+            spec={"executor": "kubernetes", "team": "analytics", **spec},
+        )
+    )
 
 
 API_DEFAULTS = {"terminationMessagePolicy": "File"}  # what the API server fills in anyway
@@ -75,16 +82,19 @@ def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
     assert op.on_finish_action.value == "delete_pod"
     op.dry_run()  # prints the pod; needs no cluster
     out = capsys.readouterr().out
-    printed = yaml.safe_load(out[out.index("api_version:"):])  # after the log lines; python field names
+    printed = yaml.safe_load(out[out.index("api_version:") :])  # after the log lines; python field names
     assert printed["spec"]["containers"][0]["args"] == manifest["spec"]["containers"][0]["args"]
 
 
 def _finished(terminated=None, waiting=None, reason=None):
     state = k8s.V1ContainerState(terminated=terminated, waiting=waiting)
-    status = k8s.V1ContainerStatus(name="papermill", state=state, image="img", image_id="sha256:" + "c" * 64,
-                                   ready=False, restart_count=0)
-    return k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="p"),
-                     status=k8s.V1PodStatus(phase="Failed", reason=reason, container_statuses=[status]))
+    status = k8s.V1ContainerStatus(
+        name="papermill", state=state, image="img", image_id="sha256:" + "c" * 64, ready=False, restart_count=0
+    )
+    return k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(name="p"),
+        status=k8s.V1PodStatus(phase="Failed", reason=reason, container_statuses=[status]),
+    )
 
 
 def test_finished_pods_are_told_apart_for_publish(platform, notebooks):

@@ -19,15 +19,23 @@ today = __import__("datetime").date.today().isoformat()  # computed
 
 
 def params(**overrides):
-    return infer_parameters(make_notebook(CELL), "r/report.yaml",
-                            {k: ParameterOverride(**v) for k, v in overrides.items()})
+    return infer_parameters(
+        make_notebook(CELL), "r/report.yaml", {k: ParameterOverride(**v) for k, v in overrides.items()}
+    )
 
 
 def test_types_defaults_and_help_come_from_the_parameters_cell():
     found = {p.name: p for p in params()}
     assert [(p.name, p.type) for p in found.values()] == [
-        ("region", "string"), ("start", "date"), ("top_n", "integer"), ("ratio", "number"),
-        ("enabled", "boolean"), ("tags", "array"), ("options", "object"), ("nothing", "any"), ("today", "any"),
+        ("region", "string"),
+        ("start", "date"),
+        ("top_n", "integer"),
+        ("ratio", "number"),
+        ("enabled", "boolean"),
+        ("tags", "array"),
+        ("options", "object"),
+        ("nothing", "any"),
+        ("today", "any"),
     ]
     assert found["region"].default == "EU" and found["region"].help == "Sales region"
     assert found["start"].help == "First day" and found["tags"].item_type == "string"

@@ -25,12 +25,21 @@ SECRET_VALUE = "wJalrXUtnFEMI-very-secret"
 
 def request_for(report, profile, store_url="s3://reports/prod", **kw):
     return PodRequest(
-        report=report.name, run_id=RUN_ID, kernel=report.kernel or "python3",
-        image=CONFIG.image_for(report.spec), profile=CONFIG.profiles[profile].model_copy(update={"name": profile}),
-        store_url=store_url, cell_timeout=report.spec.cell_timeout, run_timeout=report.spec.run_timeout,
+        report=report.name,
+        run_id=RUN_ID,
+        kernel=report.kernel or "python3",
+        image=CONFIG.image_for(report.spec),
+        profile=CONFIG.profiles[profile].model_copy(update={"name": profile}),
+        store_url=store_url,
+        cell_timeout=report.spec.cell_timeout,
+        run_timeout=report.spec.run_timeout,
         store_options={"endpoint_url": "http://minio.storage:9000", "key": SECRET_VALUE},
-        store_secret=CONFIG.store_secret, report_folder=str(report.folder), dag_id=report.name,
-        namespace=CONFIG.namespace, **kw)
+        store_secret=CONFIG.store_secret,
+        report_folder=str(report.folder),
+        dag_id=report.name,
+        namespace=CONFIG.namespace,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("profile", sorted(CONFIG.profiles))
@@ -41,8 +50,10 @@ def test_every_example_and_profile_is_a_valid_pod(report, profile):
     [container] = manifest["spec"]["containers"]
     assert container["resources"]["limits"] == CONFIG.profiles[profile].limits
     assert container["command"] == ["papermill"]
-    assert container["args"][:2] == [f"s3://reports/prod/runs/{report.name}/{RUN_ID}/input.ipynb",
-                                     f"s3://reports/prod/runs/{report.name}/{RUN_ID}/output.ipynb"]
+    assert container["args"][:2] == [
+        f"s3://reports/prod/runs/{report.name}/{RUN_ID}/input.ipynb",
+        f"s3://reports/prod/runs/{report.name}/{RUN_ID}/output.ipynb",
+    ]
     assert manifest["metadata"]["labels"]["nbreports.io/run-id"] == RUN_ID
     assert manifest["metadata"]["labels"]["nbreports.io/try-number"] == "1"
     assert manifest["metadata"]["labels"]["nbreports.io/dag-id"] == report.name
@@ -64,8 +75,9 @@ def test_credentials_only_through_the_secret():
 
 def test_local_store_is_mounted_read_only_except_the_run_folder(tmp_path):
     report = EXAMPLES[0]
-    manifest = build_pod_manifest(request_for(report, "small", store_url=(tmp_path / "store").as_uri(),
-                                              try_number=2, host_network=True))
+    manifest = build_pod_manifest(
+        request_for(report, "small", store_url=(tmp_path / "store").as_uri(), try_number=2, host_network=True)
+    )
     kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
     [container] = manifest["spec"]["containers"]
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
@@ -113,8 +125,9 @@ def test_channel_and_digest_choose_the_image():
 
 def test_bad_config_is_a_clear_error(tmp_path):
     bad = tmp_path / "profiles.yaml"
-    bad.write_text(yaml.safe_dump({"profiles": {"small": {}}, "teams": {"a": {"environment": "a",
-                                                                              "profiles": ["small", "big"]}}}))
+    bad.write_text(
+        yaml.safe_dump({"profiles": {"small": {}}, "teams": {"a": {"environment": "a", "profiles": ["small", "big"]}}})
+    )
     with pytest.raises(ConfigError, match="team 'a' names unknown profiles"):
         load_compute_config(bad)
     with pytest.raises(ConfigError, match="no compute config"):
@@ -131,5 +144,6 @@ def test_nbr_pod_spec_prints_the_manifest(capsys, monkeypatch, home):
     assert manifest["spec"]["containers"][0]["resources"]["limits"]["memory"] == "4Gi"
     assert main(["pod-spec", "data_quality", "--profile", "gpu"]) == 2
     assert "not allowed for team 'data-eng'" in capsys.readouterr().err
-    assert find_report(REPO / "notebooks", "sales_summary").folder == Path(manifest["spec"]["volumes"][-1]
-                                                                          ["hostPath"]["path"])
+    assert find_report(REPO / "notebooks", "sales_summary").folder == Path(
+        manifest["spec"]["volumes"][-1]["hostPath"]["path"]
+    )

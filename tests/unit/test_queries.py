@@ -25,9 +25,17 @@ def db(tmp_path: Path) -> PlatformDB:
     db.add_version("sales", SHA_B, 12, "python3", "run")
     for i in range(7):  # 5 successes, 2 failures; run 6 is the newest
         status = "failed" if i in (2, 5) else "success"
-        db.start_run(run_id=f"r{i}", report="sales", status="running", parameters={"n": i},
-                     notebook_version=SHA_A if i < 4 else SHA_B, executor="local",
-                     started_at=T0 + timedelta(minutes=i), dag_id="sales", dag_run_id=f"manual__{i}")
+        db.start_run(
+            run_id=f"r{i}",
+            report="sales",
+            status="running",
+            parameters={"n": i},
+            notebook_version=SHA_A if i < 4 else SHA_B,
+            executor="local",
+            started_at=T0 + timedelta(minutes=i),
+            dag_id="sales",
+            dag_run_id=f"manual__{i}",
+        )
         db.finish_run(f"r{i}", status=status, duration_s=float(i), html_uri=f"file:///x/{i}.html")
     return db
 

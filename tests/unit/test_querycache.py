@@ -36,8 +36,12 @@ def warehouse() -> Iterator[str]:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("create table sales (region text, amount numeric(10, 2), day date)"))
-        conn.execute(sa.text("insert into sales values ('EU', 10.50, '2024-01-01'), ('EU', 20.25, '2024-01-02'), "
-                             "('US', 7.00, '2024-01-01')"))
+        conn.execute(
+            sa.text(
+                "insert into sales values ('EU', 10.50, '2024-01-01'), ('EU', 20.25, '2024-01-02'), "
+                "('US', 7.00, '2024-01-01')"
+            )
+        )
     engine.dispose()
     yield url
     drop_pg_database(url)
@@ -106,9 +110,12 @@ def test_a_corrupt_entry_is_detected_never_served_and_recomputed(store, engine, 
     cache.query(engine, SQL, {"region": "US"})
     eu, us = (next(n for n in entry_names(store) if n.startswith(k)) for k in _keys(store, engine))
     data = store.read_bytes(f"{PREFIX}/{eu}")
-    bad = {"truncated": data[: len(data) // 2], "empty": b"",
-           "bit_flip": data[:40] + bytes([data[40] ^ 0x10]) + data[41:],
-           "other_key": store.read_bytes(f"{PREFIX}/{us}")}[damage]
+    bad = {
+        "truncated": data[: len(data) // 2],
+        "empty": b"",
+        "bit_flip": data[:40] + bytes([data[40] ^ 0x10]) + data[41:],
+        "other_key": store.read_bytes(f"{PREFIX}/{us}"),
+    }[damage]
     store.write_bytes(f"{PREFIX}/{eu}", bad)
     add_sale(engine)  # a recomputed answer differs from the cached one
     again = cache.query(engine, SQL, {"region": "EU"})
@@ -126,8 +133,10 @@ def _keys(store: Store, engine: sa.Engine) -> tuple[str, str]:
 
 
 def test_every_single_bit_flip_of_an_entry_is_caught_or_harmless():
-    df = pd.DataFrame({"day": [date(2024, 1, d) for d in range(1, 11)], "amount": [Decimal("1.50")] * 10,
-                       "region": ["EU", "US"] * 5}, index=range(5, 15))
+    df = pd.DataFrame(
+        {"day": [date(2024, 1, d) for d in range(1, 11)], "amount": [Decimal("1.50")] * 10, "region": ["EU", "US"] * 5},
+        index=range(5, 15),
+    )
     now = datetime.now(UTC)
     data = encode_parquet(df, EntryMeta("k", "parquet", now, now + WEEK, rows=len(df)))
     good, _ = decode(data, "k")
@@ -159,8 +168,13 @@ def test_dbapi_connection_and_engine_share_no_password_in_keys(engine, warehouse
         raw.close()
     secret = sa.create_engine("postgresql://alice:s3cret-pw@db.example:5432/dw")
     assert "s3cret-pw" not in json.dumps(connection_identity(secret))
-    assert connection_identity(secret) == {"dialect": "postgresql", "host": "db.example", "port": 5432,
-                                           "database": "dw", "user": "alice"}
+    assert connection_identity(secret) == {
+        "dialect": "postgresql",
+        "host": "db.example",
+        "port": 5432,
+        "database": "dw",
+        "user": "alice",
+    }
 
 
 def test_connections_without_an_identity_are_refused(store):
@@ -187,8 +201,9 @@ def test_cached_function_calls_as_parquet_and_pickle(store):
     assert len(cache.call(frame, (3,), {"label": "a"})) == 3
     assert cache.call(frame, (3,), {"label": "a"})["label"].tolist() == ["a"] * 3
     cache.call(frame, (3,), {"label": "b"})
-    assert cache.call(summary, ([1, 2],), {}) == cache.call(summary, ([1, 2],), {}) == {"sum": 3,
-                                                                                       "when": date(2024, 1, 1)}
+    assert (
+        cache.call(summary, ([1, 2],), {}) == cache.call(summary, ([1, 2],), {}) == {"sum": 3, "when": date(2024, 1, 1)}
+    )
     assert calls == [(3, "a"), (3, "b"), (1, 2)]
     names = entry_names(store)
     assert sum(n.endswith(".parquet") for n in names) == 2 and sum(n.endswith(".pickle") for n in names) == 1
@@ -223,12 +238,19 @@ def test_two_kernels_filling_the_same_entry_at_once_both_get_the_right_answer(tm
 def test_the_kernel_helpers_count_per_run_from_the_engine_environment(tmp_path, warehouse):
     """A kernel-like child process: the store and the run come from NBREPORTS_* variables only."""
     run_id = new_run_id()
-    code = ("import sqlalchemy as sa\nfrom nbreports.querycache import cached, cached_query\n"
-            f"eng = sa.create_engine({warehouse!r})\n"
-            "for _ in range(3):\n    df = cached_query(eng, 'select count(*) as n from sales')\n"
-            "cached(sorted, [3, 1, 2])\nprint(int(df['n'][0]))\n")
-    env = {**os.environ, "NBREPORTS_HOME": str(tmp_path / "home"), "NBREPORTS_REPORT": "sales",
-           "NBREPORTS_RUN_ID": run_id, "NBREPORTS_QUERY_CACHE_TTL_DAYS": "3"}
+    code = (
+        "import sqlalchemy as sa\nfrom nbreports.querycache import cached, cached_query\n"
+        f"eng = sa.create_engine({warehouse!r})\n"
+        "for _ in range(3):\n    df = cached_query(eng, 'select count(*) as n from sales')\n"
+        "cached(sorted, [3, 1, 2])\nprint(int(df['n'][0]))\n"
+    )
+    env = {
+        **os.environ,
+        "NBREPORTS_HOME": str(tmp_path / "home"),
+        "NBREPORTS_REPORT": "sales",
+        "NBREPORTS_RUN_ID": run_id,
+        "NBREPORTS_QUERY_CACHE_TTL_DAYS": "3",
+    }
     env.pop("NBREPORTS_STORE_URL", None)
     proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -256,7 +278,8 @@ def test_sweep_removes_expired_corrupt_and_abandoned_temporary_entries(tmp_path,
     os.utime(stale, (two_hours_ago, two_hours_ago))
     result = sweep(store, now=datetime.now(UTC) + timedelta(seconds=5))
     assert sorted(n.rsplit("/", 1)[1] for n in result.removed) == sorted(
-        [f"{'f' * 64}.parquet", stale.name, _keys(store, engine)[1] + ".parquet"])
+        [f"{'f' * 64}.parquet", stale.name, _keys(store, engine)[1] + ".parquet"]
+    )
     assert result.corrupt == 1 and result.kept == 3
     assert fresh.exists() and not stale.exists()
     assert cache.query(engine, SQL, {"region": "EU"}) is not None and cache.stats.hits == 1
@@ -287,8 +310,9 @@ def test_nbr_cache_setup_and_sweep(s3_endpoint, tmp_path, monkeypatch, capsys, h
     assert main(["cache", "setup"]) == 0
     assert f"cli-{tmp_path.name}/{PREFIX}/" in capsys.readouterr().out
     rules = boto3.client("s3", endpoint_url=s3_endpoint).get_bucket_lifecycle_configuration(Bucket="reports")["Rules"]
-    assert any(r["Filter"].get("Prefix") == f"cli-{tmp_path.name}/{PREFIX}/" and r["Expiration"]["Days"] == 7
-               for r in rules)
+    assert any(
+        r["Filter"].get("Prefix") == f"cli-{tmp_path.name}/{PREFIX}/" and r["Expiration"]["Days"] == 7 for r in rules
+    )
     monkeypatch.delenv("NBREPORTS_STORE_URL")
     monkeypatch.delenv("NBREPORTS_STORE_OPTIONS")
     assert main(["cache", "sweep"]) == 0

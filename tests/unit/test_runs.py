@@ -55,8 +55,9 @@ def test_failing_cell_keeps_output_records_failure_and_leaves_latest(platform, n
     assert info.value.cell_index == 4
     failed = platform.db.history("echo")[0]
     assert failed["status"] == "failed" and failed["failed_cell"] == 4 and "bad data" in failed["error"]
-    output = nbformat.reads(platform.store.read_bytes(
-        Store.run_key("echo", failed["run_id"], "output.ipynb")).decode(), as_version=4)
+    output = nbformat.reads(
+        platform.store.read_bytes(Store.run_key("echo", failed["run_id"], "output.ipynb")).decode(), as_version=4
+    )
     errors = [o for c in output.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ValueError"]
     assert platform.store.exists(Store.run_key("echo", failed["run_id"], "report.html"))
@@ -74,8 +75,11 @@ def test_invalid_parameters_write_nothing(platform, notebooks):
 
 
 def _papermill_children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True)
-            if "nbreports.engines.papermill_child" in " ".join(p.cmdline())]
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "nbreports.engines.papermill_child" in " ".join(p.cmdline())
+    ]
 
 
 def test_invalid_parameters_stop_the_prestarted_engine(platform, notebooks):
@@ -109,19 +113,20 @@ def test_concurrent_runs_of_one_report_never_share_a_folder(platform, notebooks)
         t.join()
     assert not errors
     assert len({r["run_id"] for r in records}) == 3
-    assert sorted(platform.store.read_json(Store.run_key("echo", r["run_id"], "scraps.json"))["echo"]["n"]
-                  for r in records) == [0, 1, 2]
+    assert sorted(
+        platform.store.read_json(Store.run_key("echo", r["run_id"], "scraps.json"))["echo"]["n"] for r in records
+    ) == [0, 1, 2]
 
 
 def test_run_timeout_stops_the_run_and_names_the_cell(platform, notebooks):
-    rep = report(notebooks, "slow", None, "print('started', flush=True)", "import time\ntime.sleep(120)",
-                 run_timeout=4)
+    rep = report(notebooks, "slow", None, "print('started', flush=True)", "import time\ntime.sleep(120)", run_timeout=4)
     with pytest.raises(RunTimeoutError, match="run timed out after 4s in cell 2"):
         run_report(platform, rep, {})
     row = platform.db.history("slow")[0]
     assert row["status"] == "failed"
-    output = nbformat.reads(platform.store.read_bytes(Store.run_key("slow", row["run_id"], "output.ipynb")).decode(),
-                            as_version=4)
+    output = nbformat.reads(
+        platform.store.read_bytes(Store.run_key("slow", row["run_id"], "output.ipynb")).decode(), as_version=4
+    )
     assert "started" in output.cells[1].outputs[0].text
 
 
@@ -139,12 +144,22 @@ def test_dead_kernel_is_a_clear_failure(platform, notebooks):
 
 
 def test_awkward_values_reach_the_kernel_unchanged(platform, notebooks):
-    values = {"s": 'quote " apostrophe \' backslash \\ newline \n tab \t unicode é✓中🎉 {braces} %s',
-              "i": -2**63, "f": 1.000000000000001e-300, "b": False, "z": None,
-              "l": ["a", 1, 2.5, None, ["nested"]], "d": {"k\n": {"x": [True]}, "": "empty key"}}
+    values = {
+        "s": "quote \" apostrophe ' backslash \\ newline \n tab \t unicode é✓中🎉 {braces} %s",
+        "i": -(2**63),
+        "f": 1.000000000000001e-300,
+        "b": False,
+        "z": None,
+        "l": ["a", 1, 2.5, None, ["nested"]],
+        "d": {"k\n": {"x": [True]}, "": "empty key"},
+    }
     params = "\n".join(f"{k} = None" for k in values)
-    rep = report(notebooks, "awkward", params, "import scrapbook as sb\nsb.glue('back', dict("
-                 + ", ".join(f"{k}={k}" for k in values) + "))")
+    rep = report(
+        notebooks,
+        "awkward",
+        params,
+        "import scrapbook as sb\nsb.glue('back', dict(" + ", ".join(f"{k}={k}" for k in values) + "))",
+    )
     record = run_report(platform, rep, values)
     scraps = platform.store.read_json(Store.run_key("awkward", record["run_id"], "scraps.json"))
     assert scraps["back"] == values
@@ -153,8 +168,13 @@ def test_awkward_values_reach_the_kernel_unchanged(platform, notebooks):
 def test_hidden_code_is_not_in_the_html(platform, notebooks):
     secret_source = "very_distinctive_variable_name = 41 + 1"
     shown = report(notebooks, "shown", None, secret_source + "\nprint(very_distinctive_variable_name)")
-    hidden = report(notebooks, "hidden", None, secret_source + "\nprint(very_distinctive_variable_name)",
-                    publish={"hide_code": True})
+    hidden = report(
+        notebooks,
+        "hidden",
+        None,
+        secret_source + "\nprint(very_distinctive_variable_name)",
+        publish={"hide_code": True},
+    )
     html = {}
     for rep in (shown, hidden):
         record = run_report(platform, rep, {})

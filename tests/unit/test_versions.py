@@ -41,8 +41,17 @@ def store(tmp_path) -> Store:
 
 def test_content_is_kept_once_and_every_save_is_logged(store, db):
     v1, v2 = nb_bytes("print(1)"), nb_bytes("print(2)")
-    a = save_version(store, db, "sales", v1, kernel="python3", source="jupyter", author="alice", origin="jupyter://h/x",
-                     image="registry/team:1")
+    a = save_version(
+        store,
+        db,
+        "sales",
+        v1,
+        kernel="python3",
+        source="jupyter",
+        author="alice",
+        origin="jupyter://h/x",
+        image="registry/team:1",
+    )
     time.sleep(0.01)
     b = save_version(store, db, "sales", v2, kernel="python3", source="jupyter", author="bob")
     time.sleep(0.01)
@@ -52,7 +61,10 @@ def test_content_is_kept_once_and_every_save_is_logged(store, db):
     assert read_version(store, a) == v1
     saves = list_saves(store, db, "sales")
     assert [(s["sha256"], s["source"], s["author"], s["first"]) for s in saves] == [
-        (a, "git", "carol", False), (b, "jupyter", "bob", True), (a, "jupyter", "alice", True)]
+        (a, "git", "carol", False),
+        (b, "jupyter", "bob", True),
+        (a, "jupyter", "alice", True),
+    ]
     assert saves[2]["image"] == "registry/team:1" and saves[2]["kernel"] == "python3"
     row = resolve_version(db, "sales", a[:8])
     assert (row["author"], row["origin"], row["source"]) == ("alice", "jupyter://h/x", "jupyter")  # first provenance
@@ -97,8 +109,13 @@ for i in range(10_000):
 
 
 def test_a_writer_killed_mid_save_leaves_no_partial_version_and_no_row_without_content(store, db, tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path / "store"), db.url], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path / "store"), db.url],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         proc.stdout.readline()  # one save done; the next ones are under way
@@ -185,11 +202,13 @@ def test_cli_versions_show_restore(home, notebooks, monkeypatch, capsys):
     settings = Settings()
     store = open_store(settings.resolved_store_url)
     db = PlatformDB(settings.resolved_database_url)
-    v1 = save_version(store, db, "sales", (folder / "sales.ipynb").read_bytes(), kernel="python3", source="jupyter",
-                      author="alice")
+    v1 = save_version(
+        store, db, "sales", (folder / "sales.ipynb").read_bytes(), kernel="python3", source="jupyter", author="alice"
+    )
     nbformat.write(make_notebook("n = 1", "print('v2')"), folder / "sales.ipynb")
-    v2 = save_version(store, db, "sales", (folder / "sales.ipynb").read_bytes(), kernel="python3", source="jupyter",
-                      author="bob")
+    v2 = save_version(
+        store, db, "sales", (folder / "sales.ipynb").read_bytes(), kernel="python3", source="jupyter", author="bob"
+    )
 
     assert main(["versions", "sales"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -208,8 +227,9 @@ def test_cli_versions_show_restore(home, notebooks, monkeypatch, capsys):
 def test_version_rows_keep_author_and_origin_columns(db, store):
     sha = save_version(store, db, "sales", nb_bytes(), kernel="ir", source="upload", author="eve", origin="x.ipynb")
     with db.engine.connect() as conn:
-        row = conn.execute(sa.text("select author, origin, kernel, source from notebook_versions where sha256 = :s"),
-                           {"s": sha}).one()
+        row = conn.execute(
+            sa.text("select author, origin, kernel, source from notebook_versions where sha256 = :s"), {"s": sha}
+        ).one()
     assert tuple(row) == ("eve", "x.ipynb", "ir", "upload")
 
 

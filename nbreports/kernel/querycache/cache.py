@@ -52,8 +52,15 @@ PREFIX = "querycache"
 FORMAT = 1  # bump when keys or the entry layout change: old entries are then simply never found
 PARQUET_META = b"nbreports.querycache"
 PICKLE_MAGIC = b"NBRQC1\n"
-_DBAPI_DIALECTS = {"psycopg2": "postgresql", "psycopg": "postgresql", "pg8000": "postgresql",
-                   "sqlite3": "sqlite", "pymysql": "mysql", "MySQLdb": "mysql", "duckdb": "duckdb"}
+_DBAPI_DIALECTS = {
+    "psycopg2": "postgresql",
+    "psycopg": "postgresql",
+    "pg8000": "postgresql",
+    "sqlite3": "sqlite",
+    "pymysql": "mysql",
+    "MySQLdb": "mysql",
+    "duckdb": "duckdb",
+}
 
 
 # -- keys ---------------------------------------------------------------------------------------------
@@ -62,8 +69,9 @@ def _canonical(value: Any) -> Any:
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dict):
-        return {"__dict__": sorted([json.dumps(_canonical(k), sort_keys=True), _canonical(v)]
-                                   for k, v in value.items())}
+        return {
+            "__dict__": sorted([json.dumps(_canonical(k), sort_keys=True), _canonical(v)] for k, v in value.items())
+        }
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     if isinstance(value, set | frozenset):
@@ -80,16 +88,17 @@ def _canonical(value: Any) -> Any:
         if isinstance(value, pd.DataFrame | pd.Series):
             hashed = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
             columns = [str(c) for c in value.columns] if isinstance(value, pd.DataFrame) else [str(value.name)]
-            return {"__type__": type(value).__name__, "columns": columns,
-                    "sha256": hashlib.sha256(hashed).hexdigest()}
+            return {"__type__": type(value).__name__, "columns": columns, "sha256": hashlib.sha256(hashed).hexdigest()}
     except ImportError:  # pragma: no cover - pandas is part of the kernel image
         pass
     try:
         payload = pickle.dumps(value, protocol=5)
     except Exception as exc:
         raise CacheError(f"cannot derive a cache key from a {type(value).__name__}: {exc}") from exc
-    return {"__type__": f"{type(value).__module__}.{type(value).__qualname__}",
-            "sha256": hashlib.sha256(payload).hexdigest()}
+    return {
+        "__type__": f"{type(value).__module__}.{type(value).__qualname__}",
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
 
 
 def digest(material: dict[str, Any]) -> str:
@@ -108,8 +117,13 @@ def _url_identity(url: Any) -> dict[str, Any]:
         if not database or database == ":memory:":
             raise CacheError("an in-memory SQLite database has no identity that outlives it: nothing is cached")
         database = os.path.abspath(database)
-    return {"dialect": url.get_backend_name(), "host": url.host, "port": url.port, "database": database,
-            "user": url.username}
+    return {
+        "dialect": url.get_backend_name(),
+        "host": url.host,
+        "port": url.port,
+        "database": database,
+        "user": url.username,
+    }
 
 
 def connection_identity(conn: Any) -> dict[str, Any]:
@@ -133,15 +147,21 @@ def connection_identity(conn: Any) -> dict[str, Any]:
         files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
         if not files or not files[0]:
             raise CacheError("an in-memory SQLite database has no identity that outlives it: nothing is cached")
-        return {"dialect": "sqlite", "host": None, "port": None, "database": os.path.abspath(files[0]),
-                "user": None}
+        return {"dialect": "sqlite", "host": None, "port": None, "database": os.path.abspath(files[0]), "user": None}
     info = getattr(conn, "info", None)  # psycopg 3 and psycopg2 >= 2.8
     if info is not None and hasattr(info, "dbname"):
         port = getattr(info, "port", None)
-        return {"dialect": dialect, "host": getattr(info, "host", None), "port": int(port) if port else None,
-                "database": info.dbname, "user": getattr(info, "user", None)}
-    raise CacheError(f"cannot tell which database a {type(conn).__qualname__} connection reaches; "
-                     "pass identity='<dialect://user@host:port/database>' to cached_query")
+        return {
+            "dialect": dialect,
+            "host": getattr(info, "host", None),
+            "port": int(port) if port else None,
+            "database": info.dbname,
+            "user": getattr(info, "user", None),
+        }
+    raise CacheError(
+        f"cannot tell which database a {type(conn).__qualname__} connection reaches; "
+        "pass identity='<dialect://user@host:port/database>' to cached_query"
+    )
 
 
 def _function_identity(fn: Any) -> dict[str, Any]:
@@ -175,9 +195,16 @@ class EntryMeta:
     @classmethod
     def from_json(cls, raw: bytes) -> EntryMeta:
         data = json.loads(raw)
-        return cls(key=data["key"], kind=data["kind"], created_at=datetime.fromisoformat(data["created_at"]),
-                   expires_at=datetime.fromisoformat(data["expires_at"]), rows=data.get("rows"),
-                   columns=data.get("columns"), dtypes=data.get("dtypes"), values_sha256=data.get("values_sha256"))
+        return cls(
+            key=data["key"],
+            kind=data["kind"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            rows=data.get("rows"),
+            columns=data.get("columns"),
+            dtypes=data.get("dtypes"),
+            values_sha256=data.get("values_sha256"),
+        )
 
 
 def _schema(df: Any) -> tuple[list[str], list[str], str | None]:
@@ -215,7 +242,7 @@ def decode(data: bytes, key: str) -> tuple[Any, EntryMeta]:
     """The value of an entry and its metadata; ``CorruptObjectError`` for anything not intact."""
     try:
         if data.startswith(PICKLE_MAGIC):
-            header_raw, _, payload = data[len(PICKLE_MAGIC):].partition(b"\n")
+            header_raw, _, payload = data[len(PICKLE_MAGIC) :].partition(b"\n")
             header = json.loads(header_raw)
             if len(payload) != header["size"] or hashlib.sha256(payload).hexdigest() != header["sha256"]:
                 raise CorruptObjectError(f"query-cache entry {key}: payload does not match its sha256")
@@ -284,8 +311,12 @@ class QueryCache:
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> QueryCache:
         settings = settings or get_settings()
-        return cls(open_store(settings.resolved_store_url, settings.store_options),
-                   timedelta(days=settings.query_cache_ttl_days), settings.report or None, settings.run_id or None)
+        return cls(
+            open_store(settings.resolved_store_url, settings.store_options),
+            timedelta(days=settings.query_cache_ttl_days),
+            settings.report or None,
+            settings.run_id or None,
+        )
 
     @property
     def _stats_key(self) -> str | None:
@@ -327,8 +358,13 @@ class QueryCache:
 
     def _store_value(self, key: str, value: Any, ttl: timedelta | None, parquet: bool) -> None:
         now = datetime.now(UTC)
-        meta = EntryMeta(key=key, kind="parquet" if parquet else "pickle", created_at=now,
-                         expires_at=now + (ttl or self.ttl), rows=len(value) if parquet else None)
+        meta = EntryMeta(
+            key=key,
+            kind="parquet" if parquet else "pickle",
+            created_at=now,
+            expires_at=now + (ttl or self.ttl),
+            rows=len(value) if parquet else None,
+        )
         if parquet:
             try:
                 data = encode_parquet(value, meta)
@@ -342,8 +378,9 @@ class QueryCache:
         self.store.write_bytes(name, data)
         self._count(misses=1, bytes_written=len(data))
 
-    def query(self, conn: Any, sql: Any, params: Any = None, *, ttl: timedelta | None = None,
-              identity: str | None = None) -> Any:
+    def query(
+        self, conn: Any, sql: Any, params: Any = None, *, ttl: timedelta | None = None, identity: str | None = None
+    ) -> Any:
         """The result of ``sql`` with ``params`` on ``conn`` as a DataFrame, from the cache when fresh."""
         who = identity or connection_identity(conn)
         key = digest({"kind": "sql", "conn": who, "sql": str(sql), "params": params})
@@ -404,8 +441,9 @@ def default_cache() -> QueryCache:
         return _default
 
 
-def cached_query(conn: Any, sql: Any, params: Any = None, ttl: timedelta | None = None,
-                 identity: str | None = None) -> Any:
+def cached_query(
+    conn: Any, sql: Any, params: Any = None, ttl: timedelta | None = None, identity: str | None = None
+) -> Any:
     """Run ``sql`` once per ``ttl`` (default: the ``query_cache_ttl_days`` setting); a pandas DataFrame."""
     return default_cache().query(conn, sql, params, ttl=ttl, identity=identity)
 

@@ -36,10 +36,18 @@ def lifecycle_rules(prefix: str, ttl_days: int) -> list[dict[str, Any]]:
     """Delete query-cache entries ``ttl_days`` after they were written; drop abandoned multipart uploads."""
     base = f"{prefix}/" if prefix else ""
     return [
-        {"ID": RULE_ID, "Status": "Enabled", "Filter": {"Prefix": f"{base}{PREFIX}/"},
-         "Expiration": {"Days": ttl_days}},
-        {"ID": ABORT_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": base},
-         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+        {
+            "ID": RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": f"{base}{PREFIX}/"},
+            "Expiration": {"Days": ttl_days},
+        },
+        {
+            "ID": ABORT_RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": base},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
     ]
 
 
@@ -56,8 +64,14 @@ def apply_lifecycle(client: Any, bucket: str, prefix: str, ttl_days: int) -> lis
         current = []
     ours_prefixes = {rule["Filter"]["Prefix"] for rule in ours}
     # one bucket may hold several stores: only this store's earlier rules are replaced
-    keep = [r for r in current if not (str(r.get("ID", "")).startswith((RULE_ID, ABORT_RULE_ID))
-                                       and r.get("Filter", {}).get("Prefix") in ours_prefixes)]
+    keep = [
+        r
+        for r in current
+        if not (
+            str(r.get("ID", "")).startswith((RULE_ID, ABORT_RULE_ID))
+            and r.get("Filter", {}).get("Prefix") in ours_prefixes
+        )
+    ]
     taken = {r.get("ID") for r in keep}
     for rule in ours:  # rule IDs are unique per bucket
         if rule["ID"] in taken:
@@ -127,18 +141,29 @@ def sweep(store: Store, now: datetime | None = None, tmp_grace: timedelta = time
             continue
         result.removed.append(path.removeprefix(f"{store.root}/"))
         result.bytes_freed += int(info.get("size") or 0)
-    logger.info("query cache sweep: removed %d (%d corrupt), kept %d, freed %d bytes",
-                len(result.removed), result.corrupt, result.kept, result.bytes_freed)
+    logger.info(
+        "query cache sweep: removed %d (%d corrupt), kept %d, freed %d bytes",
+        len(result.removed),
+        result.corrupt,
+        result.kept,
+        result.bytes_freed,
+    )
     return result
 
 
-def maintain(store: Store, ttl_days: int, client: Any | None = None, options: dict[str, Any] | None = None
-             ) -> dict[str, Any]:
+def maintain(
+    store: Store, ttl_days: int, client: Any | None = None, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What the daily DAG does: the lifecycle rule on S3 (the bucket then deletes), a sweep elsewhere."""
     if store.url_prefix.startswith("s3://"):
         bucket, prefix = s3_location(store)
         rules = apply_lifecycle(client or s3_client(options or {}), bucket, prefix, ttl_days)
         return {"store": store.url_prefix, "lifecycle_rules": [r["ID"] for r in rules]}
     result = sweep(store)
-    return {"store": store.url_prefix, "removed": len(result.removed), "corrupt": result.corrupt,
-            "kept": result.kept, "bytes_freed": result.bytes_freed}
+    return {
+        "store": store.url_prefix,
+        "removed": len(result.removed),
+        "corrupt": result.corrupt,
+        "kept": result.kept,
+        "bytes_freed": result.bytes_freed,
+    }

@@ -32,6 +32,5 @@ def downgrade() -> None:
         batch.drop_column("author")
     op.drop_index("ix_runs_report_cache_key", "runs")
     with op.batch_alter_table("runs") as batch:
-        for column in ("metrics", "peak_memory_bytes", "image_digest", "image", "profile", "cache_hit_of",
-                       "cache_key"):
+        for column in ("metrics", "peak_memory_bytes", "image_digest", "image", "profile", "cache_hit_of", "cache_key"):
             batch.drop_column(column)
