@@ -18,7 +18,8 @@ from nbreports_ui.access import AnyUser, RunId, ViewReport
 from nbreports_ui.content import SANDBOX
 
 HERE = Path(__file__).parent
-STATIC = {p.name: p for p in (HERE / "static").iterdir() if p.suffix in {".js", ".css", ".svg"}}
+# app.js, app.js.map and style.css are built from frontend/ by scripts/build-frontend.sh (before the server starts)
+STATIC = {p.name: p for p in sorted((HERE / "static").glob("*")) if p.suffix in {".js", ".css", ".svg", ".map"}}
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 RUN_ID_QUERY = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 

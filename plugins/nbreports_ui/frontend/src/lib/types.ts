@@ -1,0 +1,136 @@
+// Shapes of the JSON API answers (plugins/nbreports_ui/api.py) that the pages read.
+// Everything in them may come from a notebook or a report.yaml: it is data, shown as text.
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export interface RunRef {
+  run_id: string;
+  status: string;
+  started_at: string | null;
+}
+
+export interface CatalogEntry {
+  name: string;
+  title: string;
+  owner: string;
+  team: string;
+  schedule: string | null;
+  triggered_by_reports: string[];
+  tags: string[];
+  last_run: RunRef | null;
+  last_published: RunRef | null;
+  success_rate: number | null;
+  runs_finished: number;
+}
+
+export interface ReportList {
+  reports: CatalogEntry[];
+  total: number;
+}
+
+export interface ParameterSchema {
+  type?: string;
+  format?: string;
+  default?: Json;
+  enum?: Json[];
+  minimum?: number;
+  maximum?: number;
+  title?: string;
+  description?: string;
+}
+
+export interface ReportDetail extends CatalogEntry {
+  description: string | null;
+  executor: string;
+  parameter_schema: { properties?: Record<string, ParameterSchema> };
+}
+
+export interface RunSummary {
+  run_id: string;
+  report: string;
+  status: string;
+  started_at: string | null;
+  ended_at: string | null;
+  duration_s: number | null;
+  parameters: Record<string, Json> | null;
+  notebook_version: string | null;
+  executor: string | null;
+  profile: string | null;
+  triggered_by: string | null;
+  cache_hit_of: string | null;
+  html_uri: string | null;
+  dag_id: string | null;
+  dag_run_id: string | null;
+}
+
+export interface HistoryPage {
+  report: string;
+  items: RunSummary[];
+  total: number;
+  total_exact: boolean;
+  limit: number;
+  next_cursor: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  kernel: string | null;
+  error: string | null;
+  failed_cell: number | null;
+  scraps: Record<string, Json>;
+  execution_s: number | null;
+  peak_memory_bytes: number | null;
+  has_html: boolean;
+  has_output: boolean;
+  airflow: Partial<Record<"dag_run" | "log_prepare" | "log_execute" | "log_publish", string>>;
+}
+
+export interface Version {
+  sha256: string;
+  created_at: string | null;
+  runs: number;
+  last_run_at: string | null;
+}
+
+export interface VersionList {
+  report: string;
+  versions: Version[];
+}
+
+export interface DiffRow {
+  key: string;
+  change: "changed" | "added" | "removed" | "same";
+  base?: Json;
+  other?: Json;
+}
+
+export interface DiffSummary {
+  changed: number;
+  added: number;
+  removed: number;
+  same: number;
+}
+
+export interface NotebookDiff {
+  identical: boolean | null;
+  text: string;
+  error?: string | null;
+}
+
+export interface RunComparison {
+  report: string;
+  base: RunSummary;
+  other: RunSummary;
+  parameters: DiffRow[];
+  parameters_summary: DiffSummary;
+  scraps: DiffRow[];
+  scraps_summary: DiffSummary;
+  same_version: boolean;
+  notebook_diff: NotebookDiff;
+}
+
+export interface VersionComparison {
+  report: string;
+  base: string;
+  other: string;
+  notebook_diff: NotebookDiff;
+}

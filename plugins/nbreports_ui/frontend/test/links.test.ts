@@ -1,0 +1,54 @@
+import { describe, expect, it, vi } from "vitest";
+import { airflow, airflowLink, canNavigateTop, compareUrl, htmlUrl, navigateTop, runUrl } from "../src/lib/links";
+import { context, fakeApi } from "./helpers";
+
+function framedWindow(sandbox: string | null): { win: Window; topDoc: Document } {
+  const topDoc = document.implementation.createHTMLDocument("airflow");
+  const frame = document.createElement("iframe");
+  if (sandbox !== null) frame.setAttribute("sandbox", sandbox);
+  const top = { document: topDoc } as unknown as Window;
+  const win = { top, parent: top, frameElement: frame, location: new URL("http://af/nbreports/reports/x") } as unknown as Window;
+  return { win, topDoc };
+}
+
+describe("links", () => {
+  const ctx = context(fakeApi({}));
+
+  it("encodes names and ids", () => {
+    expect(runUrl(ctx, "a b", "r/1")).toBe("/nbreports/reports/a%20b/runs/r%2F1");
+    expect(htmlUrl(ctx, "r", "1")).toBe("/nbreports/content/reports/r/runs/1/report.html");
+    expect(compareUrl(ctx, "r", "a", "b&c")).toBe("/nbreports/reports/r/compare?base=a&other=b%26c");
+    expect(airflow.dagRun("d", "manual__2024-01-01T00:00:00+00:00"))
+      .toBe("/dags/d/runs/manual__2024-01-01T00%3A00%3A00%2B00%3A00");
+  });
+
+  it("an Airflow link targets the top window", () => {
+    const a = airflowLink(ctx, "/dags/x", "Run", { id: "run-with-parameters", class: "button" });
+    expect(a.getAttribute("href")).toBe("/dags/x");
+    expect(a.target).toBe("_top");
+    expect(a.id).toBe("run-with-parameters");
+    expect(a.hasAttribute("data-airflow")).toBe(true);
+  });
+
+  it("knows when the frame may navigate the top window itself", () => {
+    expect(canNavigateTop(window)).toBe(true); // not framed
+    expect(canNavigateTop(framedWindow(null).win)).toBe(true);
+    expect(canNavigateTop(framedWindow("allow-scripts allow-top-navigation-by-user-activation").win)).toBe(true);
+    expect(canNavigateTop(framedWindow("allow-scripts allow-same-origin allow-forms allow-downloads").win)).toBe(false);
+  });
+
+  it("in Airflow's sandboxed frame, follows the link from Airflow's own document", () => {
+    const { win, topDoc } = framedWindow("allow-scripts allow-same-origin allow-forms allow-downloads");
+    const clicked = vi.fn((ev: Event) => { ev.preventDefault(); return (ev.target as HTMLAnchorElement).href; });
+    topDoc.addEventListener("click", clicked);
+    expect(navigateTop("/dags/sales_summary", win)).toBe(true);
+    expect(clicked).toHaveBeenCalledOnce();
+    expect(clicked.mock.results[0]?.value).toBe("http://af/dags/sales_summary");
+    expect(topDoc.querySelectorAll("a")).toHaveLength(0); // the helper link is gone again
+  });
+
+  it("leaves the navigation to the link when the frame may do it", () => {
+    const { win } = framedWindow("allow-scripts allow-top-navigation");
+    expect(navigateTop("/dags/x", win)).toBe(false);
+  });
+});
