@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from nbreports.browse import queries  # noqa: E402
+from nbreports.browse import runs as run_queries  # noqa: E402
 from nbreports.storage.database import PlatformDB, RunRow  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database, free_port  # noqa: E402
 from tests.integration.servers import USERS, server_env  # noqa: E402
@@ -48,7 +48,7 @@ STATUSES = ("success",) * 17 + ("failed",) * 2 + ("running",)
 
 def fill(db: PlatformDB, runs: int, reports: int, seed: int = 7) -> dict[str, Any]:
     """Insert ``runs`` runs: 80% in ``bench_hot``, the rest spread over ``reports - 1`` others."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- reproducible synthetic history, nothing secret
     names = [HOT] + [f"bench_{i:02d}" for i in range(1, reports)]
     versions = [hashlib.sha256(f"v{i}".encode()).hexdigest() for i in range(12)]
     for name in names:
@@ -204,7 +204,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=None, help="runs to insert (default 100,000)")
     parser.add_argument("--reports", type=int, default=5, help="reports the runs belong to")
     parser.add_argument("--rounds", type=int, default=None, help="requests per scenario")
-    parser.add_argument("--direct", action="store_true", help="time nbreports.browse.queries.history, no HTTP")
+    parser.add_argument("--direct", action="store_true", help="time nbreports.browse.runs.history, no HTTP")
     parser.add_argument("--budget-ms", type=float, default=50.0, help="p95 goal; exit 1 above it")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -220,12 +220,12 @@ def main() -> int:
             hot_runs = int(conn.scalar(sa.select(sa.func.count()).select_from(RunRow).where(RunRow.report == HOT)) or 0)
         print(f"filled {runs:,} runs ({hot_runs:,} in {HOT}) in {time.perf_counter() - start:.1f} s")
         if args.direct:
-            print(f"nbreports.browse.queries.history on {HOT}:")
+            print(f"nbreports.browse.runs.history on {HOT}:")
 
             def get_direct(**params: Any) -> dict[str, Any]:
                 cursor = params.pop("cursor", None)
                 limit = params.pop("limit", 50)
-                page = queries.history(db, HOT, queries.HistoryFilter(**params), limit=limit, cursor=cursor)
+                page = run_queries.history(db, HOT, run_queries.HistoryFilter(**params), limit=limit, cursor=cursor)
                 return {"next_cursor": page.next_cursor, "items": page.items}
 
             results = measure(get_direct, info["versions"], rounds)

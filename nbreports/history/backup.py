@@ -28,9 +28,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from nbreports.errors import BackupError, DatabaseError, StoreError, UnsafePathError
 from nbreports.history.versions import notebook_kernel, save_version
 from nbreports.identifiers import REPORT_NAME
-from nbreports.storage.database import Base, PlatformDB
+from nbreports.storage.database import PlatformDB
 from nbreports.storage.files import write_file_atomic
 from nbreports.storage.store import Store
+from nbreports.storage.tables import Base
 
 logger = logging.getLogger(__name__)
 

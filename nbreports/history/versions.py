@@ -32,9 +32,10 @@ from nbreports.errors import CorruptObjectError, DatabaseError, StoreError, Vers
 from nbreports.identifiers import check_report_name
 from nbreports.reports.folder import notebook_file
 from nbreports.reports.spec import SPEC_FILE, load_spec
-from nbreports.storage.database import NotebookVersionRow, PlatformDB
+from nbreports.storage.database import PlatformDB
 from nbreports.storage.files import write_file_atomic
 from nbreports.storage.store import Store
+from nbreports.storage.tables import NotebookVersionRow
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def _rows(db: PlatformDB, report: str, prefix: str = "") -> list[dict[str, Any]]
     try:
         with Session(db.engine) as session:
             rows = session.scalars(query.order_by(NotebookVersionRow.created_at.desc())).all()
-            return [{c.name: getattr(r, c.name) for c in NotebookVersionRow.__table__.columns} for r in rows]
+            return [r.to_dict() for r in rows]
     except SQLAlchemyError as exc:
         raise DatabaseError(f"could not read the versions of {report}: {exc}") from exc
 
@@ -128,7 +129,7 @@ def list_saves(store: Store, db: PlatformDB, report: str) -> list[dict[str, Any]
             continue
         try:
             saves.append(store.read_json(f"{saves_prefix(report)}/{name}"))
-        except (StoreError, ValueError) as exc:
+        except StoreError as exc:
             logger.warning("skipping unreadable save record %s: %s", name, exc)
     logged = {s["sha256"] for s in saves}
     for row in _rows(db, report):

@@ -19,8 +19,9 @@ import fsspec
 from sqlalchemy import select
 
 from nbreports.errors import SpecError, StoreError
-from nbreports.storage.database import PlatformDB, RunRow
+from nbreports.storage.database import PlatformDB
 from nbreports.storage.store import Store
+from nbreports.storage.tables import RunRow
 
 # What a source run must still have in the store for its outputs to be reused.
 REUSED_FILES = ("output.ipynb", "report.html", "scraps.json", "run.json")

@@ -1,7 +1,7 @@
-"""The platform database: reports, notebook versions and runs (SQLAlchemy, Alembic migrations).
+"""The platform database: one migrated engine per URL, and the writes runs and saves make.
 
 SQLite by default, PostgreSQL in production and tests. Tasks write here, never to Airflow's
-metadata database.
+metadata database. The tables are in ``storage.tables``; what the UI and ``nbr`` read is in ``browse``.
 """
 
 from __future__ import annotations
@@ -9,97 +9,19 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from nbreports.errors import DatabaseError
+from nbreports.storage.tables import NotebookVersionRow, ReportRow, RunRow, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ReportRow(Base):
-    __tablename__ = "reports"
-
-    name: Mapped[str] = mapped_column(String(63), primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    owner: Mapped[str] = mapped_column(String(200))
-    team: Mapped[str] = mapped_column(String(100))
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class NotebookVersionRow(Base):
-    __tablename__ = "notebook_versions"
-    __table_args__ = (UniqueConstraint("report", "sha256", name="uq_version_report_sha"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    report: Mapped[str] = mapped_column(String(63), index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
-    kernel: Mapped[str | None] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(50))  # run, cli, airflow, git, upload, jupyter, restore
-    author: Mapped[str | None] = mapped_column(String(200))
-    origin: Mapped[str | None] = mapped_column(Text)  # git commit, uploaded file, Jupyter path
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class RunRow(Base):
-    __tablename__ = "runs"
-    __table_args__ = (
-        Index("ix_runs_report_started", "report", "started_at"),
-        Index("ix_runs_report_cache_key", "report", "cache_key"),
-        # for the UI's history pages (migration 0003)
-        Index("ix_runs_report_started_run", "report", "started_at", "run_id"),
-        Index("ix_runs_report_status_started", "report", "status", "started_at"),
-        Index("ix_runs_report_dag_run", "report", "dag_run_id"),
-        Index("ix_runs_report_version_started", "report", "notebook_version", "started_at"),
-    )
-
-    run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    report: Mapped[str] = mapped_column(String(63))
-    status: Mapped[str] = mapped_column(String(20))
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
-    notebook_version: Mapped[str] = mapped_column(String(64))
-    executor: Mapped[str] = mapped_column(String(20))
-    kernel: Mapped[str | None] = mapped_column(String(100))
-    dag_id: Mapped[str | None] = mapped_column(String(250))
-    dag_run_id: Mapped[str | None] = mapped_column(String(250))
-    triggered_by: Mapped[str | None] = mapped_column(String(250))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    duration_s: Mapped[float | None] = mapped_column(Float)
-    input_uri: Mapped[str | None] = mapped_column(Text)
-    output_uri: Mapped[str | None] = mapped_column(Text)
-    html_uri: Mapped[str | None] = mapped_column(Text)
-    scraps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    failed_cell: Mapped[int | None] = mapped_column(Integer)
-    cache_key: Mapped[str | None] = mapped_column(String(64))
-    cache_hit_of: Mapped[str | None] = mapped_column(String(128))  # the run whose outputs this one reuses
-    profile: Mapped[str | None] = mapped_column(String(50))
-    image: Mapped[str | None] = mapped_column(Text)
-    image_digest: Mapped[str | None] = mapped_column(String(100))
-    peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
-    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. query cache hits, misses, bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        return {c.name: getattr(self, c.name) for c in self.__table__.columns}
 
 
 def _alembic_config(url: str) -> Any:
@@ -167,7 +89,7 @@ def _migrated_engine(url: str) -> sa.Engine:
 
 
 class PlatformDB:
-    """Read and write platform records. Every method opens its own short transaction."""
+    """The writes of the platform records. Every method opens its own short transaction."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -203,6 +125,7 @@ class PlatformDB:
     def upsert_report(
         self, name: str, title: str, owner: str, team: str, spec: dict[str, Any], parameters: list[dict[str, Any]]
     ) -> None:
+        """Record (or refresh) a report's title, owner, team, spec and parameters."""
         self._insert(
             ReportRow.__table__,
             {  # type: ignore[arg-type]
@@ -246,42 +169,16 @@ class PlatformDB:
             update=False,
         )
 
-    def versions(self, report: str) -> list[dict[str, Any]]:
-        with self._session() as s:
-            rows = s.scalars(
-                select(NotebookVersionRow)
-                .where(NotebookVersionRow.report == report)
-                .order_by(NotebookVersionRow.created_at.desc())
-            )
-            return [{c.name: getattr(r, c.name) for c in r.__table__.columns} for r in rows]
-
     def start_run(self, **fields: Any) -> None:
+        """Insert the row of a run that starts (prepare)."""
         with self._session() as s, s.begin():
             s.add(RunRow(**fields))
 
     def finish_run(self, run_id: str, **fields: Any) -> None:
+        """Complete the row of a run (publish); ``DatabaseError`` when there is no such run."""
         with self._session() as s, s.begin():
             row = s.get(RunRow, run_id)
             if row is None:
                 raise DatabaseError(f"run {run_id!r} is not in the platform database")
             for key, value in fields.items():
                 setattr(row, key, value)
-
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        with self._session() as s:
-            row = s.get(RunRow, run_id)
-            return row.to_dict() if row else None
-
-    def history(self, report: str, limit: int = 50) -> list[dict[str, Any]]:
-        with self._session() as s:
-            rows = s.scalars(
-                select(RunRow).where(RunRow.report == report).order_by(RunRow.started_at.desc()).limit(limit)
-            )
-            return [r.to_dict() for r in rows]
-
-    def reports(self) -> list[dict[str, Any]]:
-        with self._session() as s:
-            return [
-                {"name": r.name, "title": r.title, "owner": r.owner, "team": r.team}
-                for r in s.scalars(select(ReportRow).order_by(ReportRow.name))
-            ]

@@ -13,8 +13,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from nbreports.browse import compare, queries
-from nbreports.errors import NbreportsError, StoreError
+from nbreports.browse import catalog, compare, runs, versions
+from nbreports.errors import BadQuery, NbreportsError, StoreError
 from nbreports.identifiers import SHA256
 from nbreports.reports.parameters import parameters_from_dicts
 from nbreports.storage.store import Store
@@ -54,26 +54,29 @@ def airflow_links(run: dict[str, Any]) -> dict[str, str]:
 def _read_json(key: str) -> Any:
     try:
         return platform().store.read_json(key)
-    except (StoreError, ValueError):
+    except StoreError:
         return None
 
 
 def _run_or_404(report: str, run_id: str) -> dict[str, Any]:
-    run = queries.get_run(platform().db, report, run_id)
+    run = runs.get_run(platform().db, report, run_id)
     if run is None:
         raise _not_found(f"report {report!r} has no run {run_id!r}")
     return run
 
 
 def artifacts_of(run: dict[str, Any]) -> str:
-    """The run whose folder holds this run's outputs: a cache hit reuses an earlier run's."""
+    """Return the run whose folder holds this run's outputs: a cache hit reuses an earlier run's."""
     return str(run.get("cache_hit_of") or run["run_id"])
 
 
 def run_detail(run: dict[str, Any]) -> dict[str, Any]:
-    """The run record with what the store adds: full scraps, the execution result, links."""
+    """Return the run record with what the store adds: full scraps, the execution result, links."""
     record = _read_json(Store.run_key(run["report"], run["run_id"], "run.json")) or {}
-    key = lambda name: Store.run_key(run["report"], artifacts_of(run), name)  # noqa: E731
+
+    def key(name: str) -> str:
+        return Store.run_key(run["report"], artifacts_of(run), name)
+
     execution = _read_json(key("execution.json")) or {}
     scraps = _read_json(key("scraps.json"))
     peak = run.get("peak_memory_bytes") or (execution.get("extra") or {}).get("peak_memory_bytes")
@@ -93,8 +96,8 @@ def run_detail(run: dict[str, Any]) -> dict[str, Any]:
 def list_reports(
     user: AnyUser, q: str | None = None, owner: str | None = None, team: str | None = None, tag: str | None = None
 ) -> ReportList:
-    """Reports with last run, last published run and success rate; filter by words, owner, team, tag."""
-    entries = queries.catalog(platform().db, disk_reports(), q=q, owner=owner, team=team, tag=tag)
+    """List the reports with last run, last published run and success rate; filter by words, owner, team, tag."""
+    entries = catalog.catalog(platform().db, disk_reports(), q=q, owner=owner, team=team, tag=tag)
     allowed = set(allowed_reports(user, [e["name"] for e in entries]))
     visible = [e for e in entries if e["name"] in allowed]
     return ReportList(reports=visible, total=len(visible))
@@ -102,7 +105,7 @@ def list_reports(
 
 @router.get("/reports/{report}", summary="One report: spec, parameter schema, run counts")
 def get_report(access: ViewReport) -> dict[str, Any]:
-    entry = queries.report_entry(platform().db, access.report, disk_reports())
+    entry = catalog.report_entry(platform().db, access.report, disk_reports())
     if entry is None:
         raise _not_found(f"no report {access.report!r}")
     params = parameters_from_dicts(entry["parameters"])
@@ -122,15 +125,15 @@ def list_runs(
     triggered_by: Annotated[str | None, Query(max_length=250)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=runs.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> HistoryPage:
-    flt = queries.HistoryFilter(
+    flt = runs.HistoryFilter(
         status=status_, notebook_version=notebook_version, triggered_by=triggered_by, since=since, until=until
     )
     try:
-        page = queries.history(platform().db, access.report, flt, limit=limit, cursor=cursor)
-    except queries.BadQuery as exc:
+        page = runs.history(platform().db, access.report, flt, limit=limit, cursor=cursor)
+    except BadQuery as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     return HistoryPage(
         report=access.report,
@@ -149,7 +152,7 @@ def get_run(access: ViewReport, run_id: RunId) -> dict[str, Any]:
 
 @router.get("/reports/{report}/dag-runs/{dag_run_id}", summary="The run an Airflow DAG run made")
 def get_run_of_dag_run(access: ViewReport, dag_run_id: str) -> dict[str, Any]:
-    run = queries.run_for_dag_run(platform().db, access.report, dag_run_id)
+    run = runs.run_for_dag_run(platform().db, access.report, dag_run_id)
     if run is None:
         raise _not_found(f"DAG run {dag_run_id!r} of {access.report!r} has not recorded a report run (yet)")
     return run_detail(run)
@@ -173,7 +176,9 @@ def download_output(access: ViewReport, run_id: RunId) -> Response:
 
 
 def _output_bytes(run: dict[str, Any]) -> bytes:
-    key = lambda name: Store.run_key(run["report"], artifacts_of(run), name)  # noqa: E731
+    def key(name: str) -> str:
+        return Store.run_key(run["report"], artifacts_of(run), name)
+
     try:
         return platform().store.read_bytes(key("output.ipynb"))
     except StoreError:
@@ -209,7 +214,7 @@ def compare_runs(
 
 @router.get("/reports/{report}/versions", summary="Notebook versions, newest first, with run counts")
 def list_versions(access: ViewReport) -> dict[str, Any]:
-    return {"report": access.report, "versions": queries.versions(platform().db, access.report)}
+    return {"report": access.report, "versions": versions.versions(platform().db, access.report)}
 
 
 @router.get("/reports/{report}/versions/compare", summary="nbdime diff of two notebook versions")
@@ -220,7 +225,7 @@ def compare_versions(
 ) -> dict[str, Any]:
     db, store = platform().db, platform().store
     for sha in (base, other):
-        if not queries.has_version(db, access.report, sha):
+        if not versions.has_version(db, access.report, sha):
             raise _not_found(f"report {access.report!r} has no notebook version {sha[:12]}")
     try:
         diff = compare.notebook_diff(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from nbreports.browse import queries
+from nbreports.browse import runs
 from nbreports.errors import StoreError
 from nbreports.storage.store import Store
 from nbreports_ui.access import RunId, ViewReport
@@ -52,7 +52,7 @@ UNTRUSTED_HEADERS = {
     summary="The published HTML report of a run (sandboxed)",
 )
 def report_html(access: ViewReport, run_id: RunId) -> Response:
-    run = queries.get_run(platform().db, access.report, run_id)
+    run = runs.get_run(platform().db, access.report, run_id)
     if run is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"report {access.report!r} has no run {run_id!r}")
     try:

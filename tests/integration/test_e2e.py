@@ -14,8 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
+from nbreports.browse.runs import recent_runs
+from nbreports.runs.model import Platform
 from nbreports.storage.database import PlatformDB
-from nbreports.storage.store import Store, open_store
+from nbreports.storage.store import Store
+from tests.integration.plugin_data import platform_for
 from tests.integration.servers import AirflowServers, ServersError
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -68,17 +71,13 @@ def runs(servers: AirflowServers) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def store(servers: AirflowServers) -> Store:
-    return open_store(str(servers.store_dir))
-
-
-@pytest.fixture(scope="module")
-def platform_db(servers: AirflowServers) -> PlatformDB:
-    return PlatformDB(servers.platform_db_url)
+def platform(servers: AirflowServers) -> Platform:
+    """The store and platform database the servers' tasks write to."""
+    return platform_for(servers)
 
 
 def record_of(db: PlatformDB, report: str, dag_run_id: str) -> dict[str, Any]:
-    rows = [r for r in db.history(report, limit=500) if r["dag_run_id"] == dag_run_id]
+    rows = [r for r in recent_runs(db, report, limit=500) if r["dag_run_id"] == dag_run_id]
     assert len(rows) == 1, f"{len(rows)} platform records of {report} for DAG run {dag_run_id}"
     return rows[0]
 
@@ -87,14 +86,14 @@ def wait(servers: AirflowServers, run: dict[str, Any], timeout: float = 150) -> 
     return servers.wait_for_run(run["dag_id"], run["dag_run_id"], timeout=timeout)
 
 
-def test_summary_triggered_with_conf_is_executed_published_and_recorded(servers, runs, store, platform_db):
+def test_summary_triggered_with_conf_is_executed_published_and_recorded(servers, runs, platform):
     run = wait(servers, runs["summary"])
     states = servers.task_states("sales_summary", run["dag_run_id"])
     assert run["state"] == "success", (states, servers.task_log("sales_summary", run["dag_run_id"], "execute"))
     assert states == {"prepare": "success", "execute": "success", "publish": "success"}
     assert run["run_type"] == "manual" and run["conf"] == SUMMARY_CONF
 
-    record = record_of(platform_db, "sales_summary", run["dag_run_id"])
+    record = record_of(platform.db, "sales_summary", run["dag_run_id"])
     run_id = record["run_id"]
     assert record["status"] == "success" and record["dag_id"] == "sales_summary"
     assert record["triggered_by"] == "admin"
@@ -107,18 +106,18 @@ def test_summary_triggered_with_conf_is_executed_published_and_recorded(servers,
     assert record["scraps"]["region"] == "US" and len(record["scraps"]["top_products"]) == 2
 
     for name in RUN_FILES:
-        assert store.exists(Store.run_key("sales_summary", run_id, name)), name
-    run_json = store.read_json(Store.run_key("sales_summary", run_id, "run.json"))
+        assert platform.store.exists(Store.run_key("sales_summary", run_id, name)), name
+    run_json = platform.store.read_json(Store.run_key("sales_summary", run_id, "run.json"))
     assert run_json["run_id"] == run_id and run_json["status"] == "success"
     assert run_json["parameters"] == params
-    output = store.read_json(Store.run_key("sales_summary", run_id, "output.ipynb"))
+    output = platform.store.read_json(Store.run_key("sales_summary", run_id, "output.ipynb"))
     assert output["metadata"]["nbreports"]["dag_run_id"] == run["dag_run_id"]
     [injected] = [c for c in output["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert 'region = "US"' in "".join(injected["source"]) and "top_n = 2" in "".join(injected["source"])
-    assert store.read_json(Store.run_key("sales_summary", run_id, "scraps.json")) == record["scraps"]
-    html = store.read_bytes(Store.run_key("sales_summary", run_id, "report.html")).decode()
+    assert platform.store.read_json(Store.run_key("sales_summary", run_id, "scraps.json")) == record["scraps"]
+    html = platform.store.read_bytes(Store.run_key("sales_summary", run_id, "report.html")).decode()
     assert "<html" in html and "2024-06" in html
-    assert store.read_json(Store.latest_key("sales_summary"))["run_id"] == run_id
+    assert platform.store.read_json(Store.latest_key("sales_summary"))["run_id"] == run_id
 
     # the same scraps reach Airflow: XCom of publish, and the Asset event for downstream DAGs
     with servers.client() as c:
@@ -131,10 +130,10 @@ def test_summary_triggered_with_conf_is_executed_published_and_recorded(servers,
     assert value["orders"] == record["scraps"]["orders"]
 
 
-def test_digest_runs_by_itself_on_the_summary_asset(servers, runs, platform_db):
+def test_digest_runs_by_itself_on_the_summary_asset(servers, runs, platform):
     summary = wait(servers, runs["summary"])
     assert summary["state"] == "success"
-    summary_run_id = record_of(platform_db, "sales_summary", summary["dag_run_id"])["run_id"]
+    summary_run_id = record_of(platform.db, "sales_summary", summary["dag_run_id"])["run_id"]
 
     deadline = time.monotonic() + 120
     digest = None
@@ -157,7 +156,7 @@ def test_digest_runs_by_itself_on_the_summary_asset(servers, runs, platform_db):
 
     digest = wait(servers, digest)
     assert digest["state"] == "success", servers.task_log("sales_digest", digest["dag_run_id"], "execute")
-    record = record_of(platform_db, "sales_digest", digest["dag_run_id"])
+    record = record_of(platform.db, "sales_digest", digest["dag_run_id"])
     assert record["status"] == "success"
     assert record["scraps"]["source_run"] == summary_run_id
 
@@ -174,7 +173,7 @@ def test_conf_of_the_wrong_type_is_refused_by_airflow(servers, runs):
     assert [r["dag_run_id"] for r in servers.dag_runs("sales_summary")] == [r["dag_run_id"] for r in before]
 
 
-def test_unknown_conf_key_fails_prepare_and_writes_nothing(servers, runs, store, platform_db):
+def test_unknown_conf_key_fails_prepare_and_writes_nothing(servers, runs, platform):
     run = wait(servers, runs["unknown"])
     assert run["state"] == "failed"
     states = servers.task_states("sales_summary", run["dag_run_id"])
@@ -183,27 +182,27 @@ def test_unknown_conf_key_fails_prepare_and_writes_nothing(servers, runs, store,
     log = servers.task_log("sales_summary", run["dag_run_id"], "prepare")
     assert "unknown parameter 'colour'" in log, log[-3000:]
 
-    assert not [r for r in platform_db.history("sales_summary", limit=500) if r["dag_run_id"] == run["dag_run_id"]]
-    recorded = {r["run_id"] for r in platform_db.history("sales_summary", limit=500)}
-    folders = set(store.list("runs/sales_summary"))
+    assert not [r for r in recent_runs(platform.db, "sales_summary", limit=500) if r["dag_run_id"] == run["dag_run_id"]]
+    recorded = {r["run_id"] for r in recent_runs(platform.db, "sales_summary", limit=500)}
+    folders = set(platform.store.list("runs/sales_summary"))
     assert folders and folders <= recorded  # no folder that no recorded run owns
     for folder in folders:
-        assert "colour" not in store.read_bytes(Store.run_key("sales_summary", folder, "input.ipynb")).decode()
+        assert "colour" not in platform.store.read_bytes(Store.run_key("sales_summary", folder, "input.ipynb")).decode()
 
 
-def test_failing_quality_check_ends_failed_with_output_kept(servers, runs, store, platform_db):
+def test_failing_quality_check_ends_failed_with_output_kept(servers, runs, platform):
     run = wait(servers, runs["bad_data"])
     assert run["state"] == "failed"
     states = servers.task_states("data_quality", run["dag_run_id"])
     assert states == {"prepare": "success", "execute": "failed", "publish": "failed"}
 
-    record = record_of(platform_db, "data_quality", run["dag_run_id"])
+    record = record_of(platform.db, "data_quality", run["dag_run_id"])
     assert record["status"] == "failed" and "ValueError" in record["error"]
     assert record["parameters"]["dataset"] == "orders_bad.csv"
     run_id = record["run_id"]
-    output = store.read_json(Store.run_key("data_quality", run_id, "output.ipynb"))
+    output = platform.store.read_json(Store.run_key("data_quality", run_id, "output.ipynb"))
     assert "data quality checks failed" in json.dumps(output)
-    assert store.exists(Store.run_key("data_quality", run_id, "report.html"))
-    assert store.read_json(Store.run_key("data_quality", run_id, "run.json"))["status"] == "failed"
+    assert platform.store.exists(Store.run_key("data_quality", run_id, "report.html"))
+    assert platform.store.read_json(Store.run_key("data_quality", run_id, "run.json"))["status"] == "failed"
     latest = Store.latest_key("data_quality")
-    assert not store.exists(latest) or store.read_json(latest)["run_id"] != run_id
+    assert not platform.store.exists(latest) or platform.store.read_json(latest)["run_id"] != run_id

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from nbreports.browse.runs import recent_runs
 from nbreports.storage.database import PlatformDB
 from tests.integration.plugin_data import PROBE, seed_probe_runs
 from tests.integration.servers import AirflowServers
@@ -82,7 +83,7 @@ def test_the_session_cookie_is_accepted(airflow_servers: AirflowServers) -> None
 
 def _probe_runs(servers: AirflowServers) -> int:
     """Probe runs in the platform database: other test modules sharing it may have seeded some too."""
-    return len(PlatformDB(servers.platform_db_url).history(PROBE, limit=10_000))
+    return len(recent_runs(PlatformDB(servers.platform_db_url), PROBE, limit=10_000))
 
 
 def test_catalog_lists_reports_with_last_run_and_filters(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from nbreports.browse.runs import recent_runs
 from nbreports.storage.database import PlatformDB
 from tests.conftest import REPO
 from tests.integration.plugin_data import PROBE, seed_probe_runs
@@ -155,7 +156,7 @@ def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServe
     page.goto(f"/dags/{REPORT}/plugin/nbreports-report")
     history = plugin_frame(page)
     # the new run (top_n 2) and a run with another top_n: other tests share this platform database
-    runs = PlatformDB(servers.platform_db_url).history(REPORT, limit=50)
+    runs = recent_runs(PlatformDB(servers.platform_db_url), REPORT, limit=50)
     new_run = next(r for r in runs if r["dag_run_id"] == dag_run["dag_run_id"])
     other = next(r for r in runs if r["status"] == "success" and r["parameters"].get("top_n") != 2)
     for run in (new_run, other):

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 import yaml
 
+from nbreports.browse.runs import recent_runs
 from nbreports.errors import CellExecutionError, ImageError, OutOfMemoryError, RunTimeoutError
 from nbreports.reports.catalog import load_report
 from nbreports.runs.model import Platform
@@ -96,7 +97,7 @@ def _examples_end_to_end(platform: Platform, examples: Path) -> None:
     assert summary["pod"]["image_digest"].startswith("sha256:")
     assert summary["scraps"]["region"] == "US" and len(summary["scraps"]["top_products"]) == 2
     assert platform.store.exists(Store.run_key("sales_summary", summary["run_id"], "report.html"))
-    row = platform.db.history("sales_summary")[0]
+    row = recent_runs(platform.db, "sales_summary")[0]
     assert row["profile"] == "small" and row["image"] == f"{IMAGE}:ga"
     assert row["image_digest"] == summary["pod"]["image_digest"] and row["peak_memory_bytes"] > 0
     # the digest reads sales_summary's latest scraps from the store, from inside its own pod
@@ -105,7 +106,7 @@ def _examples_end_to_end(platform: Platform, examples: Path) -> None:
     assert digest["scraps"]["total_revenue"] == summary["scraps"]["total_revenue"]
     with pytest.raises(CellExecutionError, match="data quality checks failed") as info:
         run_report(platform, load_report(examples / "data_quality"), {"dataset": "orders_bad.csv"})
-    failed = platform.db.history("data_quality")[0]
+    failed = recent_runs(platform.db, "data_quality")[0]
     assert failed["status"] == "failed"
     assert info.value.cell_index == failed["failed_cell"] == 4  # counted as the local engine does
     errors = [
@@ -150,7 +151,7 @@ def test_over_the_memory_limit_says_out_of_memory(home, kernel_image, profiles, 
     platform = Platform.from_settings()
     with pytest.raises(OutOfMemoryError, match=r"out of memory: the pod went over its memory limit of 320Mi"):
         run_report(platform, rep, {})
-    row = platform.db.history("hog")[0]
+    row = recent_runs(platform.db, "hog")[0]
     assert row["status"] == "failed"
     output = _output(platform, "hog", row["run_id"])
     assert "before" in output.cells[1].outputs[0].text  # the output notebook was kept
@@ -167,7 +168,7 @@ def test_missing_image_is_a_clear_failure(home, kernel_image, profiles, notebook
     platform = Platform.from_settings()
     with pytest.raises(ImageError, match=r"image localhost/nbreports-kernel/analytics@sha256:0+ not found"):
         run_report(platform, rep, {})
-    row = platform.db.history("noimage")[0]
+    row = recent_runs(platform.db, "noimage")[0]
     assert row["status"] == "failed" and row["output_uri"]  # the (unrun) notebook is kept as output
     _no_pods_left()
 
@@ -186,7 +187,7 @@ def test_run_timeout_stops_the_pod_and_keeps_the_output(home, kernel_image, prof
     platform = Platform.from_settings()
     with pytest.raises(RunTimeoutError, match="run timed out after 8s in cell 2"):
         run_report(platform, rep, {})
-    row = platform.db.history("sleepy")[0]
+    row = recent_runs(platform.db, "sleepy")[0]
     assert "started" in _output(platform, "sleepy", row["run_id"]).cells[1].outputs[0].text
     assert row["duration_s"] < 60
     _no_pods_left()

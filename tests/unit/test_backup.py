@@ -7,19 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import nbformat
 import pytest
 
+from nbreports.browse.runs import recent_runs
 from nbreports.errors import BackupError
 from nbreports.history.backup import backup, backup_key, restore_backup
 from nbreports.history.versions import list_saves, save_version
 from nbreports.storage.database import PlatformDB
-from nbreports.storage.store import open_store
 from tests.helpers import make_notebook, make_report
 
 DAY = date(2024, 3, 10)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return open_store(str(tmp_path / "store"))
 
 
 def record_run(db: PlatformDB, run_id: str, report: str = "sales") -> None:
@@ -78,7 +73,7 @@ def test_restore_after_deleting_a_report_notebook_and_its_records(store, db, not
     assert (sales / "sales.ipynb").read_bytes() == original
     assert (notebooks / "ops" / "ops.ipynb").read_bytes() == edited  # newer work is not overwritten
     assert result["database_rows"]["runs"] == 1 and result["database_rows"]["notebook_versions"] == 1
-    [run] = db.history("sales")
+    [run] = recent_runs(db, "sales")
     assert run["status"] == "success" and run["parameters"] == {"n": 1, "regions": ["EU"]}
     assert run["metrics"] == {"query_cache": {"hits": 2}}
     assert run["started_at"].replace(tzinfo=run["started_at"].tzinfo or UTC) == datetime(2024, 3, 9, 12, 30, tzinfo=UTC)

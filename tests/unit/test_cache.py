@@ -5,24 +5,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from nbreports.browse.runs import recent_runs
 from nbreports.errors import SpecError
 from nbreports.reports.catalog import load_report
 from nbreports.reports.spec import parse_spec
-from nbreports.runs.model import Platform
 from nbreports.runs.runner import run_report
-from nbreports.storage.database import RunRow
 from nbreports.storage.store import Store
+from nbreports.storage.tables import RunRow
 from tests.helpers import make_report
 
 CELLS = (
     "import scrapbook as sb, pathlib, time\n"
     "sb.glue('data', pathlib.Path('data.txt').read_text())\nsb.glue('n', n)\nsb.glue('at', time.time())",
 )
-
-
-@pytest.fixture
-def platform(home):
-    return Platform.from_settings()
 
 
 def cached_report(notebooks, cache=None, cells=CELLS):
@@ -48,7 +43,7 @@ def test_identical_run_is_a_cache_hit_that_reuses_outputs(platform, notebooks):
     assert not platform.store.exists(Store.run_key("cached", second["run_id"], "output.ipynb"))
     assert platform.store.read_json(Store.run_key("cached", second["run_id"], "run.json"))["cache_hit_of"]
     assert platform.store.read_json(Store.latest_key("cached"))["run_id"] == second["run_id"]
-    rows = {r["run_id"]: r for r in platform.db.history("cached")}
+    rows = {r["run_id"]: r for r in recent_runs(platform.db, "cached")}
     assert rows[second["run_id"]]["cache_hit_of"] == first["run_id"]
     assert rows[second["run_id"]]["status"] == "success"
 
@@ -99,7 +94,7 @@ def test_failed_runs_are_never_served(platform, notebooks):
         run_report(platform, rep, {})
     with pytest.raises(Exception, match="no"):
         run_report(platform, rep, {})
-    assert [r["cache_hit_of"] for r in platform.db.history("cached")] == [None, None]
+    assert [r["cache_hit_of"] for r in recent_runs(platform.db, "cached")] == [None, None]
 
 
 def test_caching_is_off_unless_the_spec_sets_a_ttl(platform, notebooks):

@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from nbreports.storage import database as db
+from nbreports.storage import tables
 from tests.conftest import create_pg_database, drop_pg_database
 
 
@@ -15,7 +16,7 @@ def test_schema_revision_is_alembics_head():
     assert head == db.SCHEMA_REVISION
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/p.db"
@@ -29,7 +30,7 @@ def url(request, tmp_path):
 def test_migrations_build_exactly_the_models(url):
     platform = db.PlatformDB(url)
     with platform.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), tables.Base.metadata)
     assert diff == []
     platform.engine.dispose()
 

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import requests
 
+from nbreports.browse.versions import versions as list_versions
 from nbreports.history.versions import list_saves, read_version
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.store import open_store
@@ -117,5 +118,5 @@ def test_each_save_of_a_report_notebook_is_a_version_with_author_and_origin(jupy
     assert (
         nbformat.reads(read_version(store, saves[1]["sha256"]).decode(), as_version=4).cells[2].source == "print('v2')"
     )
-    assert len(db.versions("sales")) == 2
+    assert len(list_versions(db, "sales")) == 2
     assert not (home / "store" / "reports" / "scratch").exists()

@@ -12,9 +12,9 @@ import yaml
 from kubernetes.client import models as k8s
 from kubernetes_validate.utils import latest_version
 
+from nbreports.browse.runs import recent_runs
 from nbreports.errors import ProfileError
 from nbreports.reports.catalog import load_report
-from nbreports.runs.model import Platform
 from nbreports.runs.prepare import prepare
 from nbreports.storage.store import Store
 from operators.factory import build_dag
@@ -24,14 +24,23 @@ from tests.conftest import REPO
 from tests.helpers import make_report
 
 
-@pytest.fixture
-def platform(home, monkeypatch, s3_endpoint, tmp_path):
-    """Production-like: the store on S3, reached from the pod with the ``nbreports-store`` Secret."""
-    monkeypatch.setenv("NBREPORTS_STORE_URL", f"s3://reports/{tmp_path.name}")  # a prefix of its own
-    monkeypatch.setenv("NBREPORTS_STORE_OPTIONS", f'{{"endpoint_url": "{s3_endpoint}"}}')
+# Production-like: the shared platform's store on S3 (reached from the pod with the ``nbreports-store``
+# Secret) and its database on PostgreSQL.
+pytestmark = pytest.mark.parametrize(
+    "platform", [pytest.param("s3-postgresql", marks=[pytest.mark.s3, pytest.mark.postgres])], indirect=True
+)
+
+
+@pytest.fixture(autouse=True)
+def compute_config(monkeypatch):
+    """The shipped compute profiles, set before the platform reads its settings."""
     monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
-    monkeypatch.setenv("AIRFLOW_CONN_NBREPORTS_DB", f"sqlite:///{home}/platform.db")
-    return Platform.from_settings()
+
+
+@pytest.fixture(autouse=True)
+def nbreports_db_connection(compute_config, platform, monkeypatch):
+    """The operator reaches the platform database through the Airflow connection ``nbreports_db``."""
+    monkeypatch.setenv("AIRFLOW_CONN_NBREPORTS_DB", platform.db.url)
 
 
 def k8s_report(notebooks, **spec):
@@ -127,4 +136,4 @@ def test_a_profile_outside_the_team_is_refused_before_anything_is_written(platfo
     rep = load_report(make_report(notebooks, "eng", None, "x = 1", spec={"executor": "podman", "team": "data-eng"}))
     with pytest.raises(ProfileError, match="'gpu' is not allowed for team 'data-eng'"):
         prepare(platform, rep, {}, profile="gpu")
-    assert platform.store.list("runs") == [] and platform.db.history("eng") == []
+    assert platform.store.list("runs") == [] and recent_runs(platform.db, "eng") == []

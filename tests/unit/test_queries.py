@@ -1,4 +1,4 @@
-"""The UI's read queries on a real (SQLite) platform database: catalog, history pages, versions."""
+"""The UI's read queries on a real platform database (SQLite and PostgreSQL): catalog, history pages, versions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nbreports.browse import compare, queries
+from nbreports.browse import catalog, compare, runs, versions
+from nbreports.errors import BadQuery
 from nbreports.reports.catalog import load_reports
 from nbreports.storage.database import PlatformDB
 from tests.helpers import make_report
@@ -17,8 +18,8 @@ SHA_A, SHA_B = "a" * 64, "b" * 64
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> PlatformDB:
-    db = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
+def db(db: PlatformDB) -> PlatformDB:
+    """The shared platform database (SQLite, PostgreSQL) with two reports, two versions and seven runs."""
     db.upsert_report("sales", "Sales", "alice", "analytics", {"tags": ["money"], "schedule": "@daily"}, [])
     db.upsert_report("ops", "Ops board", "bob", "platform", {"tags": ["infra"]}, [])
     db.add_version("sales", SHA_A, 10, "python3", "run")
@@ -43,7 +44,7 @@ def db(tmp_path: Path) -> PlatformDB:
 def test_history_pages_cover_every_run_once_newest_first(db: PlatformDB) -> None:
     seen, cursor = [], None
     while True:
-        page = queries.history(db, "sales", limit=3, cursor=cursor)
+        page = runs.history(db, "sales", limit=3, cursor=cursor)
         assert page.total == 7
         seen += [r["run_id"] for r in page.items]
         cursor = page.next_cursor
@@ -53,65 +54,65 @@ def test_history_pages_cover_every_run_once_newest_first(db: PlatformDB) -> None
 
 
 def test_history_total_is_capped(db: PlatformDB, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queries, "COUNT_CAP", 5)
-    page = queries.history(db, "sales", limit=2)
+    monkeypatch.setattr(runs, "COUNT_CAP", 5)
+    page = runs.history(db, "sales", limit=2)
     assert (page.total, page.total_exact) == (5, False) and page.next_cursor
-    assert queries.history(db, "sales", queries.HistoryFilter(status="failed")).total_exact
+    assert runs.history(db, "sales", runs.HistoryFilter(status="failed")).total_exact
 
 
 def test_history_filters(db: PlatformDB) -> None:
-    failed = queries.history(db, "sales", queries.HistoryFilter(status="failed"))
+    failed = runs.history(db, "sales", runs.HistoryFilter(status="failed"))
     assert [r["run_id"] for r in failed.items] == ["r5", "r2"] and failed.total == 2
-    by_version = queries.history(db, "sales", queries.HistoryFilter(notebook_version="bbbbbb"))
+    by_version = runs.history(db, "sales", runs.HistoryFilter(notebook_version="bbbbbb"))
     assert {r["run_id"] for r in by_version.items} == {"r4", "r5", "r6"}
-    window = queries.HistoryFilter(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
-    assert [r["run_id"] for r in queries.history(db, "sales", window).items] == ["r2", "r1"]
-    assert queries.history(db, "ops").items == []
+    window = runs.HistoryFilter(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
+    assert [r["run_id"] for r in runs.history(db, "sales", window).items] == ["r2", "r1"]
+    assert runs.history(db, "ops").items == []
 
 
 @pytest.mark.parametrize("kwargs", [{"limit": 0}, {"limit": 501}, {"cursor": "not-a-cursor"}])
 def test_history_refuses_bad_paging(db: PlatformDB, kwargs: dict) -> None:
-    with pytest.raises(queries.BadQuery):
-        queries.history(db, "sales", **kwargs)
+    with pytest.raises(BadQuery):
+        runs.history(db, "sales", **kwargs)
 
 
 def test_history_refuses_short_version_prefix(db: PlatformDB) -> None:
-    with pytest.raises(queries.BadQuery):
-        queries.history(db, "sales", queries.HistoryFilter(notebook_version="ab"))
+    with pytest.raises(BadQuery):
+        runs.history(db, "sales", runs.HistoryFilter(notebook_version="ab"))
 
 
 def test_catalog_has_last_run_success_rate_and_filters(db: PlatformDB) -> None:
-    entries = {e["name"]: e for e in queries.catalog(db)}
+    entries = {e["name"]: e for e in catalog.catalog(db)}
     sales = entries["sales"]
     assert sales["last_run"]["run_id"] == "r6" and sales["last_published"]["run_id"] == "r6"
     assert sales["success_rate"] == round(5 / 7, 4) and sales["runs_finished"] == 7
     assert entries["ops"]["last_run"] is None and entries["ops"]["success_rate"] is None
-    assert [e["name"] for e in queries.catalog(db, tag="money")] == ["sales"]
-    assert [e["name"] for e in queries.catalog(db, owner="BOB")] == ["ops"]
-    assert [e["name"] for e in queries.catalog(db, q="board ops")] == ["ops"]
-    assert queries.catalog(db, q="nothing-like-this") == []
+    assert [e["name"] for e in catalog.catalog(db, tag="money")] == ["sales"]
+    assert [e["name"] for e in catalog.catalog(db, owner="BOB")] == ["ops"]
+    assert [e["name"] for e in catalog.catalog(db, q="board ops")] == ["ops"]
+    assert catalog.catalog(db, q="nothing-like-this") == []
 
 
 def test_catalog_includes_reports_only_on_disk(db: PlatformDB, notebooks: Path) -> None:
     make_report(notebooks, "fresh", "x = 1", spec={"owner": "carol", "tags": ["new"]})
     disk, errors = load_reports(notebooks)
     assert not errors
-    entry = next(e for e in queries.catalog(db, disk) if e["name"] == "fresh")
+    entry = next(e for e in catalog.catalog(db, disk) if e["name"] == "fresh")
     assert entry["on_disk"] and entry["owner"] == "carol" and entry["last_run"] is None
     assert entry["parameters"][0]["name"] == "x"
 
 
 def test_run_lookup_is_scoped_to_its_report(db: PlatformDB) -> None:
-    assert queries.get_run(db, "sales", "r3")["parameters"] == {"n": 3}
-    assert queries.get_run(db, "ops", "r3") is None
-    assert queries.run_for_dag_run(db, "sales", "manual__4")["run_id"] == "r4"
-    assert queries.run_for_dag_run(db, "ops", "manual__4") is None
+    assert runs.get_run(db, "sales", "r3")["parameters"] == {"n": 3}
+    assert runs.get_run(db, "ops", "r3") is None
+    assert runs.run_for_dag_run(db, "sales", "manual__4")["run_id"] == "r4"
+    assert runs.run_for_dag_run(db, "ops", "manual__4") is None
 
 
 def test_versions_count_their_runs(db: PlatformDB) -> None:
-    versions = {v["sha256"]: v for v in queries.versions(db, "sales")}
-    assert versions[SHA_A]["runs"] == 4 and versions[SHA_B]["runs"] == 3
-    assert queries.has_version(db, "sales", SHA_A) and not queries.has_version(db, "ops", SHA_A)
+    by_sha = {v["sha256"]: v for v in versions.versions(db, "sales")}
+    assert by_sha[SHA_A]["runs"] == 4 and by_sha[SHA_B]["runs"] == 3
+    assert versions.has_version(db, "sales", SHA_A) and not versions.has_version(db, "ops", SHA_A)
 
 
 def test_dict_diff_names_each_change() -> None:

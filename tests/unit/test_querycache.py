@@ -20,8 +20,10 @@ import sqlalchemy as sa
 
 from nbreports.errors import CacheError, CorruptObjectError
 from nbreports.identifiers import new_run_id
-from nbreports.kernel.querycache.cache import PREFIX, EntryMeta, QueryCache, connection_identity, decode, encode_parquet
+from nbreports.kernel.querycache.cache import PREFIX, QueryCache
+from nbreports.kernel.querycache.entries import EntryMeta, decode, encode_parquet
 from nbreports.kernel.querycache.expiry import TMP_PREFIX, apply_lifecycle, maintain, s3_location, sweep
+from nbreports.kernel.querycache.keys import connection_identity
 from nbreports.storage.store import Store, open_store
 from tests.conftest import REPO, create_pg_database, drop_pg_database
 
@@ -30,7 +32,7 @@ WEEK = timedelta(days=7)
 
 
 @pytest.fixture(scope="module")
-def warehouse() -> Iterator[str]:
+def warehouse(postgres: str) -> Iterator[str]:
     """A PostgreSQL 'warehouse' with a small sales table."""
     url = create_pg_database("nbr_warehouse")
     engine = sa.create_engine(url)
@@ -54,14 +56,6 @@ def engine(warehouse: str) -> Iterator[sa.Engine]:
     with eng.begin() as conn:  # each test starts from the same three rows
         conn.execute(sa.text("delete from sales where day >= '2024-02-01'"))
     eng.dispose()
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path) -> Store:
-    if request.param == "local":
-        return open_store(str(tmp_path / "store"))
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return open_store(f"s3://reports/qc-{tmp_path.name}", {"endpoint_url": endpoint})
 
 
 def add_sale(engine: sa.Engine, region: str = "EU", amount: str = "99.99") -> None:
@@ -126,7 +120,7 @@ def test_a_corrupt_entry_is_detected_never_served_and_recomputed(store, engine, 
 
 
 def _keys(store: Store, engine: sa.Engine) -> tuple[str, str]:
-    from nbreports.kernel.querycache.cache import digest
+    from nbreports.kernel.querycache.keys import digest
 
     who = connection_identity(engine)
     return tuple(digest({"kind": "sql", "conn": who, "sql": SQL, "params": {"region": r}}) for r in ("EU", "US"))
@@ -213,8 +207,8 @@ def test_cached_function_calls_as_parquet_and_pickle(store):
     assert cache.call(summary, ([1, 2],), {})["sum"] == 3 and len(calls) == 4 and cache.stats.corrupt == 1
 
 
-def test_two_kernels_filling_the_same_entry_at_once_both_get_the_right_answer(tmp_path, engine):
-    store = open_store(str(tmp_path / "store"))
+def test_two_kernels_filling_the_same_entry_at_once_both_get_the_right_answer(local_store, engine):
+    store = local_store
     barrier, results, errors = threading.Barrier(4), [], []
 
     def fill() -> None:
@@ -263,8 +257,8 @@ def test_the_kernel_helpers_count_per_run_from_the_engine_environment(tmp_path, 
     assert timedelta(days=3) - (meta.expires_at - meta.created_at) < timedelta(seconds=1)
 
 
-def test_sweep_removes_expired_corrupt_and_abandoned_temporary_entries(tmp_path, engine):
-    store = open_store(str(tmp_path / "store"))
+def test_sweep_removes_expired_corrupt_and_abandoned_temporary_entries(local_store, tmp_path, engine):
+    store = local_store
     cache = QueryCache(store, WEEK)
     cache.query(engine, SQL, {"region": "EU"})
     cache.query(engine, SQL, {"region": "US"}, ttl=timedelta(seconds=1))

@@ -7,20 +7,16 @@ import nbformat
 import psutil
 import pytest
 
+from nbreports.browse.runs import recent_runs
+from nbreports.browse.versions import versions as list_versions
 from nbreports.engines.local import LocalEngine
 from nbreports.errors import CellExecutionError, KernelDiedError, ParameterError, RunTimeoutError
 from nbreports.reports.catalog import load_report
-from nbreports.runs.model import Platform
 from nbreports.runs.runner import run_report
 from nbreports.storage.store import Store
 from tests.helpers import make_report
 
 GLUE = "import scrapbook as sb\nsb.glue('echo', {'n': n, 'label': label})"
-
-
-@pytest.fixture
-def platform(home):
-    return Platform.from_settings()
 
 
 def report(notebooks, name="echo", params="n: int = 1\nlabel: str = 'a'", *cells, **spec):
@@ -39,11 +35,11 @@ def test_successful_run_is_versioned_published_and_recorded(platform, notebooks)
     output = nbformat.reads(store.read_bytes(key("output.ipynb")).decode(), as_version=4)
     assert output.metadata["nbreports"]["parameters"] == {"n": 7, "label": "a"}
     assert output.metadata["nbreports"]["notebook_version"] == rep.notebook_sha
-    [row] = platform.db.history("echo")
+    [row] = recent_runs(platform.db, "echo")
     assert row["status"] == "success" and row["parameters"] == {"n": 7, "label": "a"}
     assert row["duration_s"] > 0 and row["html_uri"] == record["html_uri"]
     assert row["peak_memory_bytes"] > 10_000_000  # the papermill process and its kernel, sampled
-    assert platform.db.versions("echo")[0]["sha256"] == rep.notebook_sha
+    assert list_versions(platform.db, "echo")[0]["sha256"] == rep.notebook_sha
 
 
 def test_failing_cell_keeps_output_records_failure_and_leaves_latest(platform, notebooks):
@@ -53,7 +49,7 @@ def test_failing_cell_keeps_output_records_failure_and_leaves_latest(platform, n
     with pytest.raises(CellExecutionError, match="ValueError: bad data: 3 rows") as info:
         run_report(platform, bad, {})
     assert info.value.cell_index == 4
-    failed = platform.db.history("echo")[0]
+    failed = recent_runs(platform.db, "echo")[0]
     assert failed["status"] == "failed" and failed["failed_cell"] == 4 and "bad data" in failed["error"]
     output = nbformat.reads(
         platform.store.read_bytes(Store.run_key("echo", failed["run_id"], "output.ipynb")).decode(), as_version=4
@@ -71,7 +67,7 @@ def test_invalid_parameters_write_nothing(platform, notebooks):
     with pytest.raises(ParameterError, match="expected integer"):
         run_report(platform, rep, {"n": "1"})
     assert platform.store.list("runs") == [] and platform.store.list("versions") == []
-    assert platform.db.history("echo") == []
+    assert recent_runs(platform.db, "echo") == []
 
 
 def _papermill_children() -> list[psutil.Process]:
@@ -122,7 +118,7 @@ def test_run_timeout_stops_the_run_and_names_the_cell(platform, notebooks):
     rep = report(notebooks, "slow", None, "print('started', flush=True)", "import time\ntime.sleep(120)", run_timeout=4)
     with pytest.raises(RunTimeoutError, match="run timed out after 4s in cell 2"):
         run_report(platform, rep, {})
-    row = platform.db.history("slow")[0]
+    row = recent_runs(platform.db, "slow")[0]
     assert row["status"] == "failed"
     output = nbformat.reads(
         platform.store.read_bytes(Store.run_key("slow", row["run_id"], "output.ipynb")).decode(), as_version=4
@@ -140,7 +136,7 @@ def test_dead_kernel_is_a_clear_failure(platform, notebooks):
     rep = report(notebooks, "crash", None, "import os\nos._exit(3)")
     with pytest.raises(KernelDiedError, match="kernel died while running cell 1"):
         run_report(platform, rep, {})
-    assert platform.db.history("crash")[0]["status"] == "failed"
+    assert recent_runs(platform.db, "crash")[0]["status"] == "failed"
 
 
 def test_awkward_values_reach_the_kernel_unchanged(platform, notebooks):

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 
+from nbreports.browse.versions import versions as list_versions
 from nbreports.errors import CorruptObjectError, VersionNotFound
 from nbreports.history.versions import (
     list_saves,
@@ -32,11 +33,6 @@ from tests.helpers import make_notebook, make_report
 
 def nb_bytes(*cells: str) -> bytes:
     return nbformat.writes(make_notebook("n = 1", *cells)).encode()
-
-
-@pytest.fixture
-def store(tmp_path) -> Store:
-    return open_store(str(tmp_path / "store"))
 
 
 def test_content_is_kept_once_and_every_save_is_logged(store, db):
@@ -82,7 +78,8 @@ def test_versions_are_found_by_a_prefix_of_eight_or_more_hex_digits(store, db):
         resolve_version(db, "other", sha[:12])  # versions belong to a report
 
 
-def test_a_half_written_version_is_never_served_and_the_next_save_repairs_it(store, db, tmp_path):
+def test_a_half_written_version_is_never_served_and_the_next_save_repairs_it(local_store, db, tmp_path):
+    store = local_store  # the test damages the stored file itself
     data = nb_bytes("print('important')")
     sha = hashlib.sha256(data).hexdigest()
     save_version(store, db, "sales", data, kernel="python3", source="cli")
@@ -108,7 +105,8 @@ for i in range(10_000):
 """
 
 
-def test_a_writer_killed_mid_save_leaves_no_partial_version_and_no_row_without_content(store, db, tmp_path):
+def test_a_writer_killed_mid_save_leaves_no_partial_version_and_no_row_without_content(local_store, db, tmp_path):
+    store = local_store  # the writer process opens the same folder
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_WRITER, str(tmp_path / "store"), db.url],
         cwd=REPO,
@@ -124,7 +122,7 @@ def test_a_writer_killed_mid_save_leaves_no_partial_version_and_no_row_without_c
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    rows = PlatformDB(db.url).versions("sales")
+    rows = list_versions(PlatformDB(db.url), "sales")
     assert rows, "at least one save completed"
     for row in rows:  # every recorded version is complete and intact
         assert hashlib.sha256(read_version(store, row["sha256"])).hexdigest() == row["sha256"]
@@ -152,7 +150,7 @@ def test_saves_at_the_same_moment_lose_nothing(store, db, same_content):
         t.join()
     assert errors == []
     shas = {hashlib.sha256(c).hexdigest() for c in contents}
-    assert {r["sha256"] for r in db.versions("sales")} == shas
+    assert {r["sha256"] for r in list_versions(db, "sales")} == shas
     saves = list_saves(store, db, "sales")
     assert len(saves) == len(contents) and {s["author"] for s in saves} == {f"user{i}" for i in range(6)}
     assert sum(s["first"] for s in saves) == len(shas)  # exactly one save recorded each new content

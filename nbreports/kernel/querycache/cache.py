@@ -3,7 +3,7 @@ once a run.
 
 Inside a report notebook::
 
-    from nbreports.kernel.querycache.cache import cached, cached_query
+    from nbreports.querycache import cached, cached_query
     sales = cached_query(engine, "select * from sales where region = %(r)s", {"r": region})
     model = cached(fit_model, sales, alpha=0.1)
 
@@ -28,260 +28,23 @@ Pickled entries are loaded with ``pickle``: the store must be as trusted as the 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import inspect
-import io
-import json
 import logging
-import os
-import pickle
-import sqlite3
 import threading
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from typing import IO, Any
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from nbreports.errors import CacheError, CorruptObjectError, StoreError
+from nbreports.errors import CorruptObjectError, StoreError
+from nbreports.kernel.querycache.entries import EntryMeta, decode, encode_parquet, encode_pickle
+from nbreports.kernel.querycache.keys import connection_identity, digest, function_identity
 from nbreports.settings import Settings, get_settings
 from nbreports.storage.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "querycache"
-FORMAT = 1  # bump when keys or the entry layout change: old entries are then simply never found
-PARQUET_META = b"nbreports.querycache"
-PICKLE_MAGIC = b"NBRQC1\n"
-_DBAPI_DIALECTS = {
-    "psycopg2": "postgresql",
-    "psycopg": "postgresql",
-    "pg8000": "postgresql",
-    "sqlite3": "sqlite",
-    "pymysql": "mysql",
-    "MySQLdb": "mysql",
-    "duckdb": "duckdb",
-}
 
 
-# -- keys ---------------------------------------------------------------------------------------------
-def _canonical(value: Any) -> Any:
-    """A JSON form of ``value`` that is equal exactly when the values are (1 and 1.0 and '1' differ)."""
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    if isinstance(value, dict):
-        return {
-            "__dict__": sorted([json.dumps(_canonical(k), sort_keys=True), _canonical(v)] for k, v in value.items())
-        }
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return {"__set__": sorted(json.dumps(_canonical(v), sort_keys=True) for v in value)}
-    if isinstance(value, datetime | date | time):
-        return {"__type__": type(value).__name__, "v": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {"__type__": "Decimal", "v": str(value)}
-    if isinstance(value, bytes):
-        return {"__type__": "bytes", "sha256": hashlib.sha256(value).hexdigest()}
-    try:
-        import pandas as pd
-
-        if isinstance(value, pd.DataFrame | pd.Series):
-            hashed = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
-            columns = [str(c) for c in value.columns] if isinstance(value, pd.DataFrame) else [str(value.name)]
-            return {"__type__": type(value).__name__, "columns": columns, "sha256": hashlib.sha256(hashed).hexdigest()}
-    except ImportError:  # pragma: no cover - pandas is part of the kernel image
-        pass
-    try:
-        payload = pickle.dumps(value, protocol=5)
-    except Exception as exc:
-        raise CacheError(f"cannot derive a cache key from a {type(value).__name__}: {exc}") from exc
-    return {
-        "__type__": f"{type(value).__module__}.{type(value).__qualname__}",
-        "sha256": hashlib.sha256(payload).hexdigest(),
-    }
-
-
-def digest(material: dict[str, Any]) -> str:
-    """The sha256 naming an entry; ``material`` says what was asked, and of whom."""
-    text = json.dumps({"format": FORMAT, **_canonical_top(material)}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _canonical_top(material: dict[str, Any]) -> dict[str, Any]:
-    return {k: _canonical(v) for k, v in material.items()}
-
-
-def _url_identity(url: Any) -> dict[str, Any]:
-    database = url.database
-    if url.get_backend_name() == "sqlite":
-        if not database or database == ":memory:":
-            raise CacheError("an in-memory SQLite database has no identity that outlives it: nothing is cached")
-        database = os.path.abspath(database)
-    return {
-        "dialect": url.get_backend_name(),
-        "host": url.host,
-        "port": url.port,
-        "database": database,
-        "user": url.username,
-    }
-
-
-def connection_identity(conn: Any) -> dict[str, Any]:
-    """Who answers a query: dialect, host, port, database and user — never the password.
-
-    Raises ``CacheError`` when ``conn`` does not say, rather than risk serving one database's answer
-    for another's (pass ``identity=`` to ``cached_query`` then).
-    """
-    try:
-        import sqlalchemy as sa
-
-        if isinstance(conn, sa.Engine):
-            return _url_identity(conn.url)
-        if isinstance(conn, sa.Connection):
-            return _url_identity(conn.engine.url)
-    except ImportError:  # pragma: no cover - SQLAlchemy is a core dependency
-        pass
-    module = type(conn).__module__.split(".")[0]
-    dialect = _DBAPI_DIALECTS.get(module, module)
-    if isinstance(conn, sqlite3.Connection):
-        files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
-        if not files or not files[0]:
-            raise CacheError("an in-memory SQLite database has no identity that outlives it: nothing is cached")
-        return {"dialect": "sqlite", "host": None, "port": None, "database": os.path.abspath(files[0]), "user": None}
-    info = getattr(conn, "info", None)  # psycopg 3 and psycopg2 >= 2.8
-    if info is not None and hasattr(info, "dbname"):
-        port = getattr(info, "port", None)
-        return {
-            "dialect": dialect,
-            "host": getattr(info, "host", None),
-            "port": int(port) if port else None,
-            "database": info.dbname,
-            "user": getattr(info, "user", None),
-        }
-    raise CacheError(
-        f"cannot tell which database a {type(conn).__qualname__} connection reaches; "
-        "pass identity='<dialect://user@host:port/database>' to cached_query"
-    )
-
-
-def _function_identity(fn: Any) -> dict[str, Any]:
-    """The function's name and code: editing the function invalidates what it cached."""
-    try:
-        code = inspect.getsource(fn)
-    except (OSError, TypeError):
-        raw = getattr(fn, "__code__", None)
-        code = repr((raw.co_code, raw.co_consts)) if raw is not None else ""
-    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
-    return {"name": name, "code_sha256": hashlib.sha256(code.encode()).hexdigest()}
-
-
-# -- entries ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EntryMeta:
-    key: str
-    kind: str  # "parquet" or "pickle"
-    created_at: datetime
-    expires_at: datetime
-    rows: int | None = None
-    columns: list[str] | None = None  # names and dtypes as written: a flipped bit in the schema shows
-    dtypes: list[str] | None = None
-    values_sha256: str | None = None  # of the values and index: whatever the page checksums miss
-
-    def to_json(self) -> bytes:
-        data = asdict(self)
-        data["created_at"], data["expires_at"] = self.created_at.isoformat(), self.expires_at.isoformat()
-        return json.dumps(data).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> EntryMeta:
-        data = json.loads(raw)
-        return cls(
-            key=data["key"],
-            kind=data["kind"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            expires_at=datetime.fromisoformat(data["expires_at"]),
-            rows=data.get("rows"),
-            columns=data.get("columns"),
-            dtypes=data.get("dtypes"),
-            values_sha256=data.get("values_sha256"),
-        )
-
-
-def _schema(df: Any) -> tuple[list[str], list[str], str | None]:
-    """Column names, dtypes and a hash of the values and index of ``df``, as a reader sees them."""
-    import pandas as pd
-
-    try:
-        hashed = pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes()
-    except TypeError:  # unhashable cells (lists, dicts): names, types and page checksums must do
-        return [str(c) for c in df.columns], [str(t) for t in df.dtypes], None
-    return [str(c) for c in df.columns], [str(t) for t in df.dtypes], hashlib.sha256(hashed).hexdigest()
-
-
-def encode_parquet(df: Any, meta: EntryMeta) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(df)
-    columns, dtypes, values_sha = _schema(table.to_pandas())  # as a reader will see them
-    meta = replace(meta, columns=columns, dtypes=dtypes, values_sha256=values_sha)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), PARQUET_META: meta.to_json()})
-    buf = io.BytesIO()
-    pq.write_table(table, buf, write_page_checksum=True)
-    return buf.getvalue()
-
-
-def encode_pickle(value: Any, meta: EntryMeta) -> bytes:
-    payload = pickle.dumps(value, protocol=5)
-    header = json.loads(meta.to_json())
-    header.update(sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
-    return PICKLE_MAGIC + json.dumps(header).encode() + b"\n" + payload
-
-
-def decode(data: bytes, key: str) -> tuple[Any, EntryMeta]:
-    """The value of an entry and its metadata; ``CorruptObjectError`` for anything not intact."""
-    try:
-        if data.startswith(PICKLE_MAGIC):
-            header_raw, _, payload = data[len(PICKLE_MAGIC) :].partition(b"\n")
-            header = json.loads(header_raw)
-            if len(payload) != header["size"] or hashlib.sha256(payload).hexdigest() != header["sha256"]:
-                raise CorruptObjectError(f"query-cache entry {key}: payload does not match its sha256")
-            meta = EntryMeta.from_json(header_raw)
-            value = pickle.loads(payload)
-        else:
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(io.BytesIO(data), page_checksum_verification=True)
-            meta = EntryMeta.from_json((table.schema.metadata or {})[PARQUET_META])
-            if meta.rows != table.num_rows:
-                raise CorruptObjectError(f"query-cache entry {key}: {table.num_rows} rows, {meta.rows} written")
-            value = table.to_pandas()
-            if (meta.columns, meta.dtypes, meta.values_sha256) != _schema(value):
-                raise CorruptObjectError(f"query-cache entry {key}: columns or types differ from those written")
-    except CorruptObjectError:
-        raise
-    except Exception as exc:  # pyarrow, json, pickle and KeyError all mean: not an intact entry
-        raise CorruptObjectError(f"query-cache entry {key} is not intact: {type(exc).__name__}: {exc}") from exc
-    if meta.key != key:
-        raise CorruptObjectError(f"query-cache entry {key} holds the result of {meta.key}")
-    return value, meta
-
-
-def read_meta(fh: IO[bytes]) -> EntryMeta:
-    """An entry's metadata from its header (pickle) or footer (Parquet), without reading the payload."""
-    try:
-        head = fh.read(len(PICKLE_MAGIC))
-        if head == PICKLE_MAGIC:
-            return EntryMeta.from_json(fh.readline())
-        import pyarrow.parquet as pq
-
-        fh.seek(0)
-        return EntryMeta.from_json((pq.read_schema(fh).metadata or {})[PARQUET_META])
-    except Exception as exc:
-        raise CorruptObjectError(f"not an intact query-cache entry: {type(exc).__name__}: {exc}") from exc
-
-
-# -- the cache ----------------------------------------------------------------------------------------
 @dataclass
 class CacheStats:
     hits: int = 0
@@ -305,7 +68,7 @@ class QueryCache:
         self.stats = CacheStats()
         self._lock = threading.Lock()
         if self._stats_key:
-            with contextlib.suppress(StoreError, TypeError, ValueError):  # a restarted kernel keeps counting
+            with contextlib.suppress(StoreError, TypeError):  # a restarted kernel keeps counting
                 self.stats = CacheStats(**store.read_json(self._stats_key))
 
     @classmethod
@@ -394,7 +157,7 @@ class QueryCache:
         """``fn(*args, **kwargs)``, from the cache when fresh."""
         import pandas as pd
 
-        key = digest({"kind": "call", "fn": _function_identity(fn), "args": list(args), "kwargs": kwargs})
+        key = digest({"kind": "call", "fn": function_identity(fn), "args": list(args), "kwargs": kwargs})
         for name in (f"{PREFIX}/{key}.parquet", f"{PREFIX}/{key}.pickle"):
             value = self._load(key, name)
             if value is not _MISSING:

@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from nbreports.errors import CorruptObjectError, StoreError
-from nbreports.kernel.querycache.cache import PREFIX, read_meta
+from nbreports.kernel.querycache.cache import PREFIX
+from nbreports.kernel.querycache.entries import read_meta
 from nbreports.storage.store import Store
 
 logger = logging.getLogger(__name__)

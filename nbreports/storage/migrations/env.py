@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from nbreports.storage.database import Base
+from nbreports.storage.tables import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""

@@ -1,0 +1,137 @@
+"""The report catalog: every known report with its last run, last published run and success rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nbreports.browse.runs import session
+from nbreports.reports.catalog import Report
+from nbreports.runs.states import RunStatus
+from nbreports.storage.database import PlatformDB
+from nbreports.storage.tables import ReportRow, RunRow
+
+
+def _run_stats(s: Session) -> dict[str, dict[str, int]]:
+    stmt = (
+        select(RunRow.report, RunRow.status, func.count())
+        .where(RunRow.status.in_(RunStatus.finished()))
+        .group_by(RunRow.report, RunRow.status)
+    )
+    stats: dict[str, dict[str, int]] = {}
+    for report, status, count in s.execute(stmt):
+        stats.setdefault(report, {})[status] = int(count)
+    return stats
+
+
+def _last_run(s: Session, report: str, status: str | None = None) -> dict[str, Any] | None:
+    stmt = select(
+        RunRow.run_id, RunRow.status, RunRow.started_at, RunRow.ended_at, RunRow.html_uri, RunRow.duration_s
+    ).where(RunRow.report == report)
+    if status:
+        stmt = stmt.where(RunRow.status == status)
+    row = s.execute(stmt.order_by(RunRow.started_at.desc(), RunRow.run_id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def _entry_from_disk(report: Report) -> dict[str, Any]:
+    spec = report.spec
+    return {
+        "name": report.name,
+        "title": spec.title,
+        "description": spec.description,
+        "owner": spec.owner,
+        "team": spec.team,
+        "schedule": spec.schedule,
+        "triggered_by_reports": list(spec.triggered_by),
+        "tags": list(spec.tags),
+        "executor": spec.executor,
+        "parameters": [p.to_dict() for p in report.parameters],
+        "on_disk": True,
+    }
+
+
+def _entry_from_row(row: ReportRow) -> dict[str, Any]:
+    spec = row.spec or {}
+    return {
+        "name": row.name,
+        "title": row.title,
+        "description": spec.get("description", ""),
+        "owner": row.owner,
+        "team": row.team,
+        "schedule": spec.get("schedule"),
+        "triggered_by_reports": spec.get("triggered_by", []),
+        "tags": list(spec.get("tags", [])),
+        "executor": spec.get("executor", "local"),
+        "parameters": list(row.parameters or []),
+        "on_disk": False,
+    }
+
+
+def _matches(entry: dict[str, Any], q: str | None, owner: str | None, team: str | None, tag: str | None) -> bool:
+    if owner and entry["owner"].lower() != owner.lower():
+        return False
+    if team and entry["team"].lower() != team.lower():
+        return False
+    if tag and tag.lower() not in {t.lower() for t in entry["tags"]}:
+        return False
+    if q:
+        text = " ".join(
+            [entry["name"], entry["title"], entry["description"], entry["owner"], entry["team"], *entry["tags"]]
+        ).lower()
+        return all(word in text for word in q.lower().split())
+    return True
+
+
+def report_entries(db: PlatformDB, disk: list[Report] | None = None) -> dict[str, dict[str, Any]]:
+    """Every known report by name: the ones in the notebooks folder (current spec) and the ones only
+    the database remembers (removed from disk, their history still readable)."""
+    with session(db) as s:
+        entries = {row.name: _entry_from_row(row) for row in s.scalars(select(ReportRow))}
+    for report in disk or []:
+        entries[report.name] = _entry_from_disk(report)
+    return entries
+
+
+def catalog(
+    db: PlatformDB,
+    disk: list[Report] | None = None,
+    *,
+    q: str | None = None,
+    owner: str | None = None,
+    team: str | None = None,
+    tag: str | None = None,
+) -> list[dict[str, Any]]:
+    """Reports with their last run, last published run and success rate, filtered, sorted by title."""
+    entries = [e for e in report_entries(db, disk).values() if _matches(e, q, owner, team, tag)]
+    with session(db) as s:
+        stats = _run_stats(s)
+        for entry in entries:
+            counts = stats.get(entry["name"], {})
+            finished = sum(counts.values())
+            entry["runs_finished"] = finished
+            entry["success_rate"] = round(counts.get(RunStatus.SUCCESS, 0) / finished, 4) if finished else None
+            entry["last_run"] = _last_run(s, entry["name"])
+            entry["last_published"] = _last_run(s, entry["name"], RunStatus.SUCCESS)
+    return sorted(entries, key=lambda e: (e["title"].lower(), e["name"]))
+
+
+def report_entry(db: PlatformDB, name: str, disk: list[Report] | None = None) -> dict[str, Any] | None:
+    entry = report_entries(db, disk).get(name)
+    if entry is None:
+        return None
+    with session(db) as s:
+        counts = {
+            status: int(n)
+            for status, n in s.execute(
+                select(RunRow.status, func.count()).where(RunRow.report == name).group_by(RunRow.status)
+            )
+        }
+        entry["run_counts"] = counts
+        finished = sum(counts.get(st, 0) for st in RunStatus.finished())
+        entry["success_rate"] = round(counts.get(RunStatus.SUCCESS, 0) / finished, 4) if finished else None
+        entry["last_run"] = _last_run(s, name)
+        entry["last_published"] = _last_run(s, name, RunStatus.SUCCESS)
+    return entry

@@ -1,0 +1,36 @@
+"""``nbr``: run and inspect reports without Airflow, through the same code path the DAGs use.
+
+``nbr`` is the operator's tool: it acts with the platform's own credentials (the store and database
+of its settings), not as an Airflow user. Each module adds its subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nbreports.cli import history, maintenance, runs
+from nbreports.errors import NbreportsError
+from nbreports.settings import get_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``nbr`` command line: every subcommand of ``runs``, ``history`` and ``maintenance``."""
+    parser = argparse.ArgumentParser(prog="nbr", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (runs, history, maintenance):
+        module.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args, get_settings()))
+    except NbreportsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

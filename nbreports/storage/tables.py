@@ -1,0 +1,92 @@
+"""The platform database's tables: reports, notebook versions and runs (SQLAlchemy ORM rows).
+
+The schema is created and changed only by the Alembic migrations in ``storage/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (every timestamp of the platform is)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """The platform's tables; every row reads as a plain dict with ``to_dict``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row's columns by name."""
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}
+
+
+class ReportRow(Base):
+    __tablename__ = "reports"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NotebookVersionRow(Base):
+    __tablename__ = "notebook_versions"
+    __table_args__ = (UniqueConstraint("report", "sha256", name="uq_version_report_sha"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report: Mapped[str] = mapped_column(String(63), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    kernel: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(50))  # run, cli, airflow, git, upload, jupyter, restore
+    author: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str | None] = mapped_column(Text)  # git commit, uploaded file, Jupyter path
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_report_started", "report", "started_at"),
+        Index("ix_runs_report_cache_key", "report", "cache_key"),
+        # for the UI's history pages (migration 0003)
+        Index("ix_runs_report_started_run", "report", "started_at", "run_id"),
+        Index("ix_runs_report_status_started", "report", "status", "started_at"),
+        Index("ix_runs_report_dag_run", "report", "dag_run_id"),
+        Index("ix_runs_report_version_started", "report", "notebook_version", "started_at"),
+    )
+
+    run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    report: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(20))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    notebook_version: Mapped[str] = mapped_column(String(64))
+    executor: Mapped[str] = mapped_column(String(20))
+    kernel: Mapped[str | None] = mapped_column(String(100))
+    dag_id: Mapped[str | None] = mapped_column(String(250))
+    dag_run_id: Mapped[str | None] = mapped_column(String(250))
+    triggered_by: Mapped[str | None] = mapped_column(String(250))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    input_uri: Mapped[str | None] = mapped_column(Text)
+    output_uri: Mapped[str | None] = mapped_column(Text)
+    html_uri: Mapped[str | None] = mapped_column(Text)
+    scraps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    failed_cell: Mapped[int | None] = mapped_column(Integer)
+    cache_key: Mapped[str | None] = mapped_column(String(64))
+    cache_hit_of: Mapped[str | None] = mapped_column(String(128))  # the run whose outputs this one reuses
+    profile: Mapped[str | None] = mapped_column(String(50))
+    image: Mapped[str | None] = mapped_column(Text)
+    image_digest: Mapped[str | None] = mapped_column(String(100))
+    peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. query cache hits, misses, bytes
