@@ -1,9 +1,18 @@
 # nbreports: `make demo` runs the platform on its embedded defaults; `make test` runs every test.
+# `make help` lists the targets.
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
+LINT_PATHS := nbreports operators plugins dags tests bench
 
-.PHONY: install demo test test-unit lint bench bench-quick bench-more clean images test-pods
+# The UI plugin's front end (TypeScript), built into plugins/nbreports_ui/static/ by scripts/build-frontend.sh
+FRONTEND := plugins/nbreports_ui/frontend
+FRONTEND_SRC := $(wildcard $(addprefix $(FRONTEND)/,package.json package-lock.json tsconfig.json vite.config.ts eslint.config.js)) \
+	$(shell find $(FRONTEND)/src $(FRONTEND)/test -type f 2>/dev/null)
+FRONTEND_OUT := plugins/nbreports_ui/static/app.js plugins/nbreports_ui/static/style.css
+FRONTEND_STAMP := $(FRONTEND)/node_modules/.make-built
+
+.PHONY: help install frontend demo test test-unit lint bench bench-quick bench-more clean images test-pods FORCE
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -11,19 +20,31 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-install: $(VENV)/.installed  ## the Python environment, pinned by requirements.lock
+# Rebuilt when a front-end source, its lockfile or the script changed, or a built file is missing
+# (the script itself also skips the build when nothing changed since the last one).
+$(FRONTEND_STAMP): scripts/build-frontend.sh $(FRONTEND_SRC) $(if $(filter-out $(wildcard $(FRONTEND_OUT)),$(FRONTEND_OUT)),FORCE) | $(VENV)/.installed
+	scripts/build-frontend.sh
+	@touch $@
+
+help:  ## this list of targets
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z][a-zA-Z_-]*:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(VENV)/.installed $(FRONTEND_STAMP)  ## the Python environment, pinned by requirements.lock, and the UI's front end
+
+frontend: $(FRONTEND_STAMP)  ## only the UI's front end: npm ci, lint, tests, build into plugins/nbreports_ui/static/
 
 demo: install  ## Airflow standalone with the example reports (SQLite, local store, local execution)
 	scripts/demo.sh
 
-test: install  ## every test: unit, Airflow on PostgreSQL, S3 endpoint, end to end
+test: install  ## every test: lint first, then unit, Airflow on PostgreSQL, S3 endpoint, end to end
 	scripts/test.sh
 
-test-unit: install
+test-unit: install  ## the tests in tests/unit only (no system set-up)
 	$(PY) -m pytest tests/unit -q
 
-lint: install
-	$(VENV)/bin/ruff check nbreports operators dags plugins tests
+lint: $(VENV)/.installed  ## ruff check, ruff format --check and mypy --strict (the settings are in pyproject.toml)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
 
 bench: install  ## every benchmark against the peers (tables + goals; JSON in .bench/); < 15 min on 2 cores
@@ -37,7 +58,7 @@ bench-more: install  ## the UI's run history at 100,000 runs, and pods vs the lo
 	$(PY) bench/bench_history.py --json .bench/history.json
 	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m bench.bench_pods
 
-clean:
+clean:  ## remove the demo's state and the tools' caches (not .venv, nor node_modules)
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache
 
 images:  ## podman, a debootstrap base image and every team's kernel image (tags beta and ga)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Param
 
 NOTEBOOKS = Path(os.environ.get("NBR_BENCH_NOTEBOOKS", "notebooks"))
-OUT = Path(os.environ.get("NBR_BENCH_OUT", "/tmp"))
+OUT = Path(os.environ.get("NBR_BENCH_OUT", tempfile.gettempdir()))
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
 PARAMS = {

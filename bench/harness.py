@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -188,7 +189,7 @@ def measure_cmds(
     """Start ``commands`` at once; the wall time until the last one ends, one result each, and the
     CPU time and peak memory of all their trees together. (Do not run two of these at once:
     the CPU time is read from ``RUSAGE_CHILDREN``.)"""
-    workdir = workdir or Path(os.environ.get("TMPDIR", "/tmp"))
+    workdir = workdir or Path(tempfile.gettempdir())  # $TMPDIR, else /tmp
     logs = [workdir / f"cmd-{os.getpid()}-{time.monotonic_ns()}-{i}.log" for i in range(len(commands))]
     started_at = time.time()
     cpu_before = _children_cpu()

@@ -38,7 +38,10 @@ def _param(default: Any, **schema: Any) -> Param:
 
 
 def to_param(p: Parameter) -> Param:
-    """An Airflow ``Param`` whose JSON schema matches the notebook parameter, for the trigger form."""
+    """Return an Airflow ``Param`` whose JSON schema matches the notebook parameter, for the trigger form.
+
+    :param p: a parameter of the notebook's ``parameters`` cell.
+    """
     schema = p.json_schema()
     schema.pop("description", None)
     schema.setdefault("title", p.name)
@@ -67,8 +70,10 @@ def _params(report: Report) -> dict[str, Param]:
 
 
 def _profile_param(report: Report) -> dict[str, Param]:
-    """A dropdown of the compute profiles the report's team may use (none if the config is broken:
-    prepare then refuses the run with the config's error)."""
+    """Return a dropdown of the compute profiles the report's team may use.
+
+    None if the config is broken: prepare then refuses the run with the config's error.
+    """
     try:
         config = load_compute_config(config_path(report.folder.parent))
         allowed = config.allowed_profiles(report.spec.team)
@@ -97,7 +102,11 @@ def _schedule(report: Report) -> Any:
 
 
 def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
-    """prepare → execute → publish for one report."""
+    """Build the DAG prepare → execute → publish of one report.
+
+    :param report: the report, as loaded by ``nbreports.reports.catalog``.
+    :param notebooks_dir: the folder of report folders the tasks read; by default the report folder's parent.
+    """
     spec = report.spec
     folder = str(notebooks_dir or report.folder.parent)
     with DAG(
@@ -138,6 +147,8 @@ class InvalidReports(DAG):
 
     Airflow records an exception raised while bagging one DAG as an import error of the DAG
     file, and still loads the file's other DAGs: that is how each bad report shows up in the UI.
+
+    :param errors: the error of each invalid report, by report name.
     """
 
     def __init__(self, errors: dict[str, SpecError]) -> None:
@@ -145,12 +156,17 @@ class InvalidReports(DAG):
         self.errors = errors
 
     def validate(self) -> None:
+        """Raise one ``SpecError`` listing every invalid report (Airflow records it as the import error)."""
         lines = [f"{len(self.errors)} report(s) could not be loaded:"] + [str(e) for e in self.errors.values()]
         raise SpecError("notebooks", "", "\n".join(lines))
 
 
 def build_dags(settings: Settings | None = None) -> dict[str, DAG]:
-    """Every report's DAG by id, plus a stand-in that raises the errors of the invalid ones."""
+    """Build every report's DAG by id, plus a stand-in that raises the errors of the invalid ones.
+
+    :param settings: where the reports are (``notebooks_dir``) and their derived-facts cache; by
+        default from the ``NBREPORTS_*`` environment variables.
+    """
     settings = settings or get_settings()
     reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
     dags: dict[str, DAG] = {report.name: build_dag(report, settings.resolved_notebooks_dir) for report in reports}

@@ -17,10 +17,14 @@ from nbreports.storage.store import Store
 class NbreportsHook(BaseHook):
     """Where reports are stored and recorded, from Airflow connections.
 
-    * ``db_conn_id`` (default ``nbreports_db``): the platform database, any SQLAlchemy URL.
-      When the connection does not exist, ``NBREPORTS_DATABASE_URL`` or the SQLite default is used.
-    * ``Settings.store_conn_id``: an AWS connection for an ``s3://`` store; its endpoint and keys
-      reach the store through Airflow's ``ObjectStoragePath``.
+    The store is ``Settings.store_url``; for an ``s3://`` store, ``Settings.store_conn_id`` names an
+    AWS connection whose endpoint and keys reach the store through Airflow's ``ObjectStoragePath``.
+
+    :param db_conn_id: the connection to the platform database, any SQLAlchemy URL (default
+        ``nbreports_db``). When the connection does not exist, ``NBREPORTS_DATABASE_URL`` or the
+        SQLite default is used.
+    :param settings: the nbreports settings; by default from the ``NBREPORTS_*`` environment
+        variables (``nbreports.settings.get_settings``).
     """
 
     conn_name_attr = "db_conn_id"
@@ -43,7 +47,7 @@ class NbreportsHook(BaseHook):
         return uri.replace("postgres://", "postgresql://", 1) if uri.startswith("postgres://") else uri
 
     def _s3_store(self) -> tuple[Store, dict[str, str]]:
-        """The S3 store reached through the Airflow connection, and the kernel's way to the same place."""
+        """Return the S3 store reached through the Airflow connection, and the kernel's way to the same place."""
         from airflow.sdk import ObjectStoragePath
 
         conn_id = self.settings.store_conn_id
@@ -63,6 +67,7 @@ class NbreportsHook(BaseHook):
 
     @cached_property
     def platform(self) -> Platform:
+        """The platform: the store and the database, built once per hook."""
         store, kernel_env = None, None
         if self.settings.store_conn_id and self.settings.resolved_store_url.startswith("s3://"):
             store, kernel_env = self._s3_store()
@@ -71,4 +76,5 @@ class NbreportsHook(BaseHook):
         )
 
     def get_conn(self) -> Platform:
+        """Return the platform (``platform``): the hook's connection."""
         return self.platform

@@ -22,7 +22,7 @@ from nbreports.pods.manifest import CONTAINER, build_pod_manifest
 from nbreports.pods.outcome import classify
 from nbreports.pods.request import plan_pod
 from nbreports.runs.model import RunPlan
-from nbreports.runs.states import FailureKind, RunStatus
+from nbreports.runs.states import FailureKind
 from nbreports.storage.store import Store
 from operators.hooks import NbreportsHook
 
@@ -37,19 +37,30 @@ class _Response:
 
 
 def manifest_to_pod(manifest: dict[str, Any]) -> k8s.V1Pod:
-    """The manifest as the client's ``V1Pod`` model."""
+    """Convert the manifest to the client's ``V1Pod`` model."""
     pod: k8s.V1Pod = ApiClient().deserialize(_Response(manifest), "V1Pod")
     return pod
 
 
 def pod_to_manifest(pod: k8s.V1Pod) -> dict[str, Any]:
-    """A ``V1Pod`` back to the plain JSON the API server receives."""
+    """Convert a ``V1Pod`` back to the plain JSON the API server receives."""
     data: dict[str, Any] = ApiClient().sanitize_for_serialization(pod)
     return data
 
 
 class KubernetesReportOperator(KubernetesPodOperator):
-    """Run the prepared notebook in a pod on the cluster (``executor: kubernetes``)."""
+    """Run the prepared notebook in a pod on the cluster (``executor: kubernetes``).
+
+    The pod is the run's manifest (``nbreports.pods.manifest.build_pod_manifest``); the
+    ``KubernetesPodOperator`` arguments ``deferrable``, ``get_logs`` and ``reattach_on_restart``
+    default to ``True`` and ``on_finish_action`` to ``"delete_pod"``; any other of its arguments
+    may be passed as well.
+
+    :param report: the report's name: a folder of ``notebooks_dir``.
+    :param plan: the run's plan: the XCom of the prepare step (templated), e.g. ``prepare.output``.
+    :param db_conn_id: the Airflow connection to the platform database (see :class:`NbreportsHook`).
+    :param notebooks_dir: the folder of report folders; by default ``NBREPORTS_NOTEBOOKS_DIR``.
+    """
 
     template_fields: Sequence[str] = (*KubernetesPodOperator.template_fields, "plan")
 
@@ -74,19 +85,22 @@ class KubernetesReportOperator(KubernetesPodOperator):
 
     @property
     def nbreports(self) -> NbreportsHook:
+        """The hook to the platform (store and database) through ``db_conn_id``."""
         return NbreportsHook(self.db_conn_id)
 
     def report_manifest(self, try_number: int = 1) -> dict[str, Any]:
-        """The validated manifest of this run's pod."""
+        """Build the validated manifest of this run's pod."""
         plan = RunPlan.from_dict(self.plan)
         return build_pod_manifest(plan_pod(self.nbreports.platform, plan, try_number))
 
     def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
+        """Return the pod to start: the run's manifest, with the provider's task labels added."""
         try_number = int(context["ti"].try_number) if context else 1
         self.full_pod_spec = manifest_to_pod(self.report_manifest(try_number))
         return super().build_pod_request_obj(context, dry_run=dry_run)
 
     def cleanup(self, pod: k8s.V1Pod, remote_pod: k8s.V1Pod, *args: Any, **kwargs: Any) -> None:
+        """Record how the pod ended (for the publish step), then let the provider clean up."""
         if remote_pod is not None:
             self.record_result(remote_pod)
         super().cleanup(pod, remote_pod, *args, **kwargs)
@@ -120,10 +134,8 @@ class KubernetesReportOperator(KubernetesPodOperator):
             if s.name == CONTAINER and s.state and s.state.waiting
         }
         result = (
-            ExecutionResult(
-                status=RunStatus.FAILED,
-                error_type=FailureKind.IMAGE_MISSING,
-                error=f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})",
+            ExecutionResult.failure(
+                FailureKind.IMAGE_MISSING, f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})"
             )
             if waiting & _IMAGE_PROBLEMS
             else classify(

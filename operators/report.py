@@ -29,7 +29,7 @@ PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile of a
 
 
 def _upstream_events(context: Context) -> dict[str, Any] | None:
-    """The Asset events that triggered this run: part of the cache key of a downstream report."""
+    """Return the Asset events that triggered this run: part of the cache key of a downstream report."""
     events = context.get("triggering_asset_events") or {}
     found = {
         str(getattr(asset, "name", asset)): sorted(f"{e.source_dag_id}/{e.source_run_id}/{e.timestamp}" for e in evs)
@@ -39,11 +39,22 @@ def _upstream_events(context: Context) -> dict[str, Any] | None:
 
 
 def report_asset(report: str) -> Asset:
-    """The Airflow Asset updated by each successful run of ``report``."""
+    """Return the Airflow Asset updated by each successful run of ``report``.
+
+    :param report: the report's name (its DAG id).
+    """
     return Asset(name=f"nbreports.{report}", uri=f"nbreports://reports/{report}", group="nbreports")
 
 
 class _ReportOperator(BaseOperator):
+    """What the report operators share: the report, where its folder is, and the hook to the platform.
+
+    :param report: the report's name: a folder of ``notebooks_dir`` (and the DAG id of its DAG).
+    :param notebooks_dir: the folder of report folders; by default ``NBREPORTS_NOTEBOOKS_DIR``
+        (see ``nbreports.settings``).
+    :param db_conn_id: the Airflow connection to the platform database (see :class:`NbreportsHook`).
+    """
+
     def __init__(
         self, *, report: str, notebooks_dir: str | None = None, db_conn_id: str = "nbreports_db", **kwargs: Any
     ) -> None:
@@ -54,9 +65,11 @@ class _ReportOperator(BaseOperator):
 
     @property
     def hook(self) -> NbreportsHook:
+        """The hook to the platform (store and database) through ``db_conn_id``."""
         return NbreportsHook(self.db_conn_id)
 
     def load_report(self) -> Report:
+        """Load the report from its folder (spec, notebook and parameters, cached by content hash)."""
         settings = self.hook.settings
         folder = Path(self.notebooks_dir) if self.notebooks_dir else settings.resolved_notebooks_dir
         return find_report(folder, self.report, settings.derived_cache_dir)
@@ -77,6 +90,13 @@ class PrepareReportOperator(_ReportOperator):
 
     Parameters come from ``parameters`` (templated) or else from the DAG run's params. Invalid
     parameters fail the task at once, without retries, and nothing is written.
+
+    :param parameters: the notebook parameters of the run (templated); by default the DAG run's
+        params and conf. Trigger params ``force`` (bypass the run cache) and ``profile`` (the compute
+        profile of a pod run) are read from the DAG run either way.
+    :param report: the report's name: a folder of ``notebooks_dir``.
+    :param notebooks_dir: the folder of report folders; by default ``NBREPORTS_NOTEBOOKS_DIR``.
+    :param db_conn_id: the Airflow connection to the platform database (see :class:`NbreportsHook`).
     """
 
     template_fields: Sequence[str] = ("parameters",)
@@ -86,6 +106,7 @@ class PrepareReportOperator(_ReportOperator):
         self.parameters = parameters
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Prepare the run and return its plan (the XCom the execute and publish steps read)."""
         report = self.load_report()
         if self.parameters is not None:
             values = dict(self.parameters)
@@ -126,6 +147,11 @@ class ExecuteReportOperator(_ReportOperator):
     """Run the prepared notebook with the report's engine; cell output streams into the task log.
 
     The output notebook is stored before the task fails, so publish can still show it.
+
+    :param plan: the run's plan: the XCom of the prepare step (templated), e.g. ``prepare.output``.
+    :param report: the report's name: a folder of ``notebooks_dir``.
+    :param notebooks_dir: the folder of report folders; by default ``NBREPORTS_NOTEBOOKS_DIR``.
+    :param db_conn_id: the Airflow connection to the platform database (see :class:`NbreportsHook`).
     """
 
     template_fields: Sequence[str] = ("plan",)
@@ -135,6 +161,7 @@ class ExecuteReportOperator(_ReportOperator):
         self.plan = plan
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Run the notebook; return the execution result, or raise the error of the failed run."""
         plan = RunPlan.from_dict(self.plan)
         platform = self.hook.platform
         result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number)
@@ -151,7 +178,15 @@ class ExecuteReportOperator(_ReportOperator):
 
 
 class PublishReportOperator(_ReportOperator):
-    """Render and record the run (also a failed one), move ``latest`` and emit the report's Asset."""
+    """Render and record the run (also a failed one), move ``latest`` and emit the report's Asset.
+
+    Its trigger rule defaults to ``all_done`` and its outlets to the report's Asset (:func:`report_asset`).
+
+    :param plan: the run's plan: the XCom of the prepare step (templated), e.g. ``prepare.output``.
+    :param report: the report's name: a folder of ``notebooks_dir``.
+    :param notebooks_dir: the folder of report folders; by default ``NBREPORTS_NOTEBOOKS_DIR``.
+    :param db_conn_id: the Airflow connection to the platform database (see :class:`NbreportsHook`).
+    """
 
     template_fields: Sequence[str] = ("plan",)
 
@@ -162,6 +197,7 @@ class PublishReportOperator(_ReportOperator):
         self.plan = plan
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Publish the run and return its scraps; a failed run is published, then fails the task."""
         if not self.plan:  # failing (not skipping) keeps the DAG run failed
             raise AirflowFailException("the prepare step failed, so there is no run to publish: see its log")
         platform = self.hook.platform
@@ -183,7 +219,11 @@ class PublishReportOperator(_ReportOperator):
 class NotebookReportOperator(_ReportOperator):
     """Prepare, execute and publish a report in one task; returns the run's scraps (XCom).
 
-    ``parameters`` is templated, e.g. ``{"start_date": "{{ ds }}"}``.
+    :param report: the report's name: a folder of ``notebooks_dir`` (templated).
+    :param parameters: the notebook parameters of the run (templated), e.g. ``{"start_date": "{{ ds }}"}``;
+        by default the notebook's own defaults.
+    :param notebooks_dir: the folder of report folders; by default ``NBREPORTS_NOTEBOOKS_DIR``.
+    :param db_conn_id: the Airflow connection to the platform database (see :class:`NbreportsHook`).
     """
 
     template_fields: Sequence[str] = ("report", "parameters")
@@ -193,6 +233,7 @@ class NotebookReportOperator(_ReportOperator):
         self.parameters = parameters or {}
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Run the report from start to end and return its scraps."""
         try:
             record = run_report(
                 self.hook.platform,

@@ -1,5 +1,6 @@
-"""Registers nbreports in Airflow: its app at ``/nbreports``, a "Reports" menu entry, and tabs on
-every DAG page and DAG-run page (they show the report and the run when the DAG is a report).
+"""Registers nbreports in Airflow: its app at ``/nbreports``, a "Reports" menu entry, and tabs.
+
+The tabs are on every DAG page and DAG-run page (they show the report and the run when the DAG is a report).
 """
 
 from __future__ import annotations

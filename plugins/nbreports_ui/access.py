@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Path, status
 from nbreports.identifiers import REPORT_NAME, RUN_ID
 
 Action = Literal["view", "execute", "change"]
-_METHODS = {"view": "GET", "execute": "POST", "change": "PUT"}
+_METHODS: dict[Action, Literal["GET", "POST", "PUT"]] = {"view": "GET", "execute": "POST", "change": "PUT"}
 
 ReportName = Annotated[str, Path(pattern=REPORT_NAME.pattern, description="Report name (= its DAG id)")]
 RunId = Annotated[str, Path(pattern=RUN_ID.pattern, description="Report run id (nbreports, not Airflow)")]
@@ -38,19 +38,19 @@ def _allowed(user: BaseUser, report: str, action: Action) -> bool:
     return bool(
         get_auth_manager().is_authorized_dag(
             method=_METHODS[action],
-            user=user,  # type: ignore[arg-type]
+            user=user,
             details=DagDetails(id=report),
         )
     )
 
 
 def allowed_reports(user: BaseUser, names: list[str], action: Action = "view") -> list[str]:
-    """The subset of ``names`` the user may ``action`` (the catalog lists only those)."""
+    """Return the subset of ``names`` the user may ``action`` (the catalog lists only those)."""
     return [name for name in names if _allowed(user, name, action)]
 
 
 def report_access(action: Action) -> object:
-    """A dependency: 401 without a user, 403 when the user may not ``action`` this report."""
+    """Return a dependency: 401 without a user, 403 when the user may not ``action`` this report."""
 
     async def dependency(report: ReportName, user: GetUserDep) -> ReportAccess:
         if not _allowed(user, report, action):

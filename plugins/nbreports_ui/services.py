@@ -22,7 +22,7 @@ _disk: tuple[float, list[Report]] = (0.0, [])
 
 
 def notebooks_dir() -> Path:
-    """The same folder the DAG files read (``nbreports.settings``)."""
+    """Return the same folder the DAG files read (``nbreports.settings``)."""
     return get_settings().resolved_notebooks_dir
 
 
@@ -34,7 +34,7 @@ def platform() -> Platform:
 
 
 def disk_reports() -> list[Report]:
-    """Valid reports in the notebooks folder, re-read at most every few seconds (parsing is cached)."""
+    """Return the valid reports in the notebooks folder, re-read at most every few seconds (parsing is cached)."""
     global _disk
     with _lock:
         loaded_at, reports = _disk
