@@ -50,6 +50,11 @@ class ExecutionResult:
         return data
 
     @classmethod
+    def failure(cls, kind: FailureKind, error: str, cell: int | None = None, **fields: Any) -> ExecutionResult:
+        """A failed result of ``kind``: what went wrong and, when known, in which cell."""
+        return cls(status=RunStatus.FAILED, error_type=kind, error=error, failed_cell=cell, **fields)
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExecutionResult:
         """The result back from ``to_dict``'s JSON."""
         return cls(**data)

@@ -126,8 +126,7 @@ def _read_result(result_file: Path, returncode: int | None) -> ExecutionResult:
     try:
         return ExecutionResult(**json.loads(result_file.read_text()))
     except (OSError, ValueError, TypeError):
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.ENGINE_ERROR,
-            error=f"the papermill process ended with exit code {returncode} before reporting a result",
+        return ExecutionResult.failure(
+            FailureKind.ENGINE_ERROR,
+            f"the papermill process ended with exit code {returncode} before reporting a result",
         )

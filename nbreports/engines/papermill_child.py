@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from nbreports.engines.base import ExecutionResult
 from nbreports.lean_imports import optional_imports_skipped
 from nbreports.runs.states import FailureKind, RunStatus
 
@@ -56,37 +57,24 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             request_save_on_cell_execute=True,
             on_cell_start=_on_cell_start,
         )
-        return {"status": RunStatus.SUCCESS}
+        return ExecutionResult(status=RunStatus.SUCCESS).to_dict()
     except PapermillExecutionError as exc:
-        return {
-            "status": RunStatus.FAILED,
-            "error_type": FailureKind.CELL_ERROR,
-            "failed_cell": exc.cell_index,
-            "error": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}",
-        }
+        result = ExecutionResult.failure(
+            FailureKind.CELL_ERROR, f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}", exc.cell_index
+        )
     except CellTimeoutError as exc:
-        cell = _current_cell
-        return {
-            "status": RunStatus.FAILED,
-            "error_type": FailureKind.CELL_TIMEOUT,
-            "failed_cell": cell,
-            "error": f"cell {cell} exceeded the cell timeout of {job['cell_timeout']}s ({exc})",
-        }
+        result = ExecutionResult.failure(
+            FailureKind.CELL_TIMEOUT,
+            f"cell {_current_cell} exceeded the cell timeout of {job['cell_timeout']}s ({exc})",
+            _current_cell,
+        )
     except DeadKernelError as exc:
-        cell = _current_cell
-        return {
-            "status": RunStatus.FAILED,
-            "error_type": FailureKind.KERNEL_DIED,
-            "failed_cell": cell,
-            "error": f"the kernel died while running cell {cell}: {exc}",
-        }
+        result = ExecutionResult.failure(
+            FailureKind.KERNEL_DIED, f"the kernel died while running cell {_current_cell}: {exc}", _current_cell
+        )
     except _Terminated:
-        return {
-            "status": RunStatus.FAILED,
-            "error_type": FailureKind.RUN_TIMEOUT,
-            "failed_cell": _current_cell,
-            "error": "stopped by the run timeout",
-        }
+        result = ExecutionResult.failure(FailureKind.RUN_TIMEOUT, "stopped by the run timeout", _current_cell)
+    return result.to_dict()
 
 
 def main() -> None:
@@ -98,11 +86,7 @@ def main() -> None:
     try:
         result = run(job)
     except Exception as exc:  # anything else still leaves a result the parent can read
-        result = {
-            "status": RunStatus.FAILED,
-            "error_type": FailureKind.ENGINE_ERROR,
-            "error": f"{type(exc).__name__}: {exc}",
-        }
+        result = ExecutionResult.failure(FailureKind.ENGINE_ERROR, f"{type(exc).__name__}: {exc}").to_dict()
     Path(job["result_path"]).write_text(json.dumps(result))
 
 

@@ -26,7 +26,7 @@ from nbreports.errors import ExecutionError, StoreError
 from nbreports.pods.cgroup_memory import MemoryWatch
 from nbreports.pods.manifest import CONTAINER, LABEL_PREFIX, PodRequest, build_pod_manifest, pod_name
 from nbreports.pods.outcome import classify
-from nbreports.runs.states import FailureKind, RunStatus
+from nbreports.runs.states import FailureKind
 from nbreports.storage.store import Store, open_store
 
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -72,10 +72,8 @@ class PodmanEngine(Engine):
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
         if job.pod is None:
-            return ExecutionResult(
-                status=RunStatus.FAILED,
-                error_type=FailureKind.ENGINE_ERROR,
-                error="the podman engine needs a pod request (was the run prepared for a pod?)",
+            return ExecutionResult.failure(
+                FailureKind.ENGINE_ERROR, "the podman engine needs a pod request (was the run prepared for a pod?)"
             )
         start = time.monotonic()
         request = job.pod
@@ -91,11 +89,9 @@ class PodmanEngine(Engine):
         pod = existing or manifest["metadata"]["name"]
         image_info = self._image(request.image)
         if image_info is None:
-            return ExecutionResult(
-                status=RunStatus.FAILED,
-                error_type=FailureKind.IMAGE_MISSING,
-                duration_s=0.0,
-                error=f"image {request.image} not found: build it with `make images` or pin an existing digest",
+            return ExecutionResult.failure(
+                FailureKind.IMAGE_MISSING,
+                f"image {request.image} not found: build it with `make images` or pin an existing digest",
             )
         with tempfile.TemporaryDirectory(prefix="nbr-pod-") as tmp:
             try:
@@ -105,10 +101,9 @@ class PodmanEngine(Engine):
                     self._play(Path(tmp), manifest, secret, secret_data, log)
                 outcome = self._follow(f"{pod}-{CONTAINER}", request, log)
             except ExecutionError as exc:
-                return ExecutionResult(
-                    status=RunStatus.FAILED,
-                    error_type=FailureKind.ENGINE_ERROR,
-                    error=str(exc),
+                return ExecutionResult.failure(
+                    FailureKind.ENGINE_ERROR,
+                    str(exc),
                     duration_s=round(time.monotonic() - start, 3),
                 )
             finally:
@@ -241,9 +236,8 @@ class KubernetesEngine(Engine):
     name = "kubernetes"
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.ENGINE_ERROR,
-            error="executor 'kubernetes' runs through the Airflow DAG (KubernetesPodOperator); "
+        return ExecutionResult.failure(
+            FailureKind.ENGINE_ERROR,
+            "executor 'kubernetes' runs through the Airflow DAG (KubernetesPodOperator); "
             "use executor 'podman' to run the same pod on this machine",
         )

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from nbreports.errors import BackupError, DatabaseError, StoreError, UnsafePathError
-from nbreports.history.versions import notebook_kernel, save_version
+from nbreports.history.versions import write_restored
 from nbreports.identifiers import REPORT_NAME
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.files import write_file_atomic
@@ -256,29 +256,19 @@ def restore_backup(
             if not overwrite:
                 result["kept"].append(entry["path"])
                 continue
-            if target.suffix == ".ipynb":  # nothing saved is lost: the content replaced becomes a version
-                save_version(
-                    store,
-                    db,
-                    report,
-                    current,
-                    kernel=notebook_kernel(current),
-                    source="pre-restore",
-                    author=author,
-                    origin=f"{target} before restoring backup {day}",
-                )
             state = "overwritten"
-        write_file_atomic(target, data)
-        result[state].append(entry["path"])
-        if target.suffix == ".ipynb":
-            save_version(
+        if target.suffix == ".ipynb":  # nothing saved is lost: the content replaced becomes a version
+            write_restored(
                 store,
                 db,
                 report,
+                target,
                 data,
-                kernel=notebook_kernel(data),
-                source="restore",
                 author=author,
                 origin=f"backup {day}: {entry['path']}",
+                replaced_origin=f"{target} before restoring backup {day}",
             )
+        else:
+            write_file_atomic(target, data)
+        result[state].append(entry["path"])
     return result

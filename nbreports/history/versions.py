@@ -196,30 +196,61 @@ def restore_version(
     report = check_report_name(folder.name)
     row, data = show_version(store, db, report, version)
     target = notebook_path(folder)
-    if target.is_file():
+    unsaved = target.is_file() and not _rows(db, report, hashlib.sha256(target.read_bytes()).hexdigest())
+    return write_restored(
+        store,
+        db,
+        report,
+        target,
+        data,
+        author=author,
+        image=image,
+        kernel=row["kernel"],
+        origin=f"restore of {row['sha256']} into {target}",
+        replaced_origin=f"{target} before restoring {row['sha256'][:12]}" if unsaved else None,
+    )
+
+
+def write_restored(
+    store: Store,
+    db: PlatformDB,
+    report: str,
+    target: Path,
+    data: bytes,
+    *,
+    author: str | None,
+    origin: str,
+    replaced_origin: str | None,
+    image: str | None = None,
+    kernel: str | None = None,
+) -> str:
+    """Make ``data`` the notebook at ``target``, logged as a save (source ``restore``); its sha256.
+
+    With ``replaced_origin`` the content it replaces is saved first (source ``pre-restore``), so the
+    restore cannot lose it.
+    """
+    if replaced_origin is not None and target.is_file():
         current = target.read_bytes()
-        sha = hashlib.sha256(current).hexdigest()
-        if sha != row["sha256"] and not _rows(db, report, sha):
-            save_version(
-                store,
-                db,
-                report,
-                current,
-                kernel=notebook_kernel(current),
-                source="pre-restore",
-                author=author,
-                origin=f"{target} before restoring {row['sha256'][:12]}",
-                image=image,
-            )
+        save_version(
+            store,
+            db,
+            report,
+            current,
+            kernel=notebook_kernel(current),
+            source="pre-restore",
+            author=author,
+            origin=replaced_origin,
+            image=image,
+        )
     write_file_atomic(target, data)
     return save_version(
         store,
         db,
         report,
         data,
-        kernel=notebook_kernel(data) or row["kernel"],
+        kernel=notebook_kernel(data) or kernel,
         source="restore",
         author=author,
-        origin=f"restore of {row['sha256']} into {target}",
+        origin=origin,
         image=image,
     )

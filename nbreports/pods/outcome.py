@@ -60,44 +60,25 @@ def classify(
     where = f" in cell {running}" if running is not None else ""
     if oom_killed:
         limit = f" of {memory_limit}" if memory_limit else ""
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.OUT_OF_MEMORY,
-            failed_cell=running,
-            error=f"out of memory: the pod went over its memory limit{limit} (profile {profile}) and was killed{where}",
+        return ExecutionResult.failure(
+            FailureKind.OUT_OF_MEMORY,
+            f"out of memory: the pod went over its memory limit{limit} (profile {profile}) and was killed{where}",
+            running,
         )
     if timed_out:
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.RUN_TIMEOUT,
-            failed_cell=running,
-            error=f"run timed out after {run_timeout}s{where}",
-        )
+        return ExecutionResult.failure(FailureKind.RUN_TIMEOUT, f"run timed out after {run_timeout}s{where}", running)
     if "CellTimeoutError" in log_tail or "Cell execution timed out" in log_tail:
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.CELL_TIMEOUT,
-            failed_cell=running,
-            error=f"cell {running} exceeded the cell timeout of {cell_timeout}s",
+        return ExecutionResult.failure(
+            FailureKind.CELL_TIMEOUT, f"cell {running} exceeded the cell timeout of {cell_timeout}s", running
         )
     failed, message = _failed_cell(nb)
     if failed is not None:
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.CELL_ERROR,
-            failed_cell=failed,
-            error=f"cell {failed} raised {message}",
-        )
+        return ExecutionResult.failure(FailureKind.CELL_ERROR, f"cell {failed} raised {message}", failed)
     if "DeadKernelError" in log_tail or "Kernel died" in log_tail:
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.KERNEL_DIED,
-            failed_cell=running,
-            error=f"the kernel died while running cell {running}",
+        return ExecutionResult.failure(
+            FailureKind.KERNEL_DIED, f"the kernel died while running cell {running}", running
         )
     last = " | ".join(line for line in log_tail.strip().splitlines()[-3:])
-    return ExecutionResult(
-        status=RunStatus.FAILED,
-        error_type=FailureKind.ENGINE_ERROR,
-        error=f"the papermill container exited with code {exit_code}: {last}",
+    return ExecutionResult.failure(
+        FailureKind.ENGINE_ERROR, f"the papermill container exited with code {exit_code}: {last}"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbreports.errors import ConfigError
-from nbreports.pods.compute import ComputeConfig, Profile, load_compute_config
+from nbreports.pods.compute import ComputeConfig, load_compute_config
 from nbreports.pods.manifest import PodRequest, build_pod_manifest
 
 if TYPE_CHECKING:
@@ -20,39 +20,10 @@ if TYPE_CHECKING:
     from nbreports.settings import Settings
 
 
-def pod_request(
-    config: ComputeConfig,
-    *,
-    report: str,
-    run_id: str,
-    kernel: str,
-    image: str,
-    profile: Profile,
-    store_url: str,
-    cell_timeout: int,
-    run_timeout: int,
-    store_options: dict[str, Any],
-    report_folder: str,
-    dag_id: str | None,
-    try_number: int,
-) -> PodRequest:
-    """The request for one pod of ``report``: what the run says, plus the cluster-wide parts of the config."""
+def pod_request(config: ComputeConfig, **run: Any) -> PodRequest:
+    """The request for one pod: what the run says (``run``), plus the cluster-wide parts of the config."""
     return PodRequest(
-        report=report,
-        run_id=run_id,
-        kernel=kernel,
-        image=image,
-        profile=profile,
-        store_url=store_url,
-        cell_timeout=cell_timeout,
-        run_timeout=run_timeout,
-        environment=environment_of(image),
-        store_options=store_options,
-        store_secret=config.store_secret,
-        report_folder=report_folder,
-        dag_id=dag_id,
-        try_number=try_number,
-        namespace=config.namespace,
+        **run, environment=environment_of(run["image"]), store_secret=config.store_secret, namespace=config.namespace
     )
 
 

@@ -63,8 +63,4 @@ def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:
     try:
         return ExecutionResult.from_dict(platform.store.read_json(plan.key("execution.json")))
     except StoreError:
-        return ExecutionResult(
-            status=RunStatus.FAILED,
-            error_type=FailureKind.ENGINE_ERROR,
-            error="the execute step ended without leaving a result",
-        )
+        return ExecutionResult.failure(FailureKind.ENGINE_ERROR, "the execute step ended without leaving a result")
