@@ -24,11 +24,12 @@ export function fakeApi(routes: Record<string, unknown>): Api & { calls: [string
   };
 }
 
-export function context(api: Api, page = "catalog", data: Record<string, string> = {}): Context {
+/** A page context drawing into a fresh <main id="app">; `attach` puts it in the document (for focus). */
+export function context(api: Api, page = "catalog", data: Record<string, string> = {}, attach = true): Context {
   document.body.replaceChildren();
   const app = document.createElement("main");
   app.id = "app";
-  document.body.append(app);
+  if (attach) document.body.append(app);
   return { page, root: "/nbreports", airflow: "", sandbox: "allow-scripts allow-popups", data, api, app };
 }
 

@@ -4,7 +4,8 @@ import { context, fakeApi } from "./helpers";
 
 function framedWindow(sandbox: string | null): { win: Window; topDoc: Document } {
   const topDoc = document.implementation.createHTMLDocument("airflow");
-  const frame = document.createElement("iframe");
+  // made by another document, as Airflow's <iframe> is made by Airflow's
+  const frame = topDoc.createElement("iframe");
   if (sandbox !== null) frame.setAttribute("sandbox", sandbox);
   const top = { document: topDoc } as unknown as Window;
   const win = { top, parent: top, frameElement: frame, location: new URL("http://af/nbreports/reports/x") } as unknown as Window;
@@ -35,6 +36,11 @@ describe("links", () => {
     expect(canNavigateTop(framedWindow(null).win)).toBe(true);
     expect(canNavigateTop(framedWindow("allow-scripts allow-top-navigation-by-user-activation").win)).toBe(true);
     expect(canNavigateTop(framedWindow("allow-scripts allow-same-origin allow-forms allow-downloads").win)).toBe(false);
+    expect(canNavigateTop(framedWindow("").win)).toBe(false);
+    // what the frame element is, is not asked with instanceof: it comes from the parent's realm
+    const { win } = framedWindow("allow-scripts allow-same-origin");
+    Object.defineProperty(win, "frameElement", { value: { getAttribute: () => "allow-scripts allow-same-origin" } });
+    expect(canNavigateTop(win)).toBe(false);
   });
 
   it("in Airflow's sandboxed frame, follows the link from Airflow's own document", () => {

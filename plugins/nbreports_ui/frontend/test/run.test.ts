@@ -5,6 +5,8 @@ import { context, detail, fakeApi } from "./helpers";
 import type { RunDetail } from "../src/lib/types";
 
 const PATH = "/reports/sales_summary/runs/r1";
+// not in the document: happy-dom would try (and refuse, loudly) to load the report frame
+const DETACHED = false;
 
 describe("run page", () => {
   beforeEach(() => { vi.useFakeTimers(); });
@@ -12,7 +14,7 @@ describe("run page", () => {
 
   it("draws a finished run with its sandboxed report frame", async () => {
     const ctx = context(fakeApi({ [PATH]: detail("r1", { parameters: { top_n: 2 } }) }), "run",
-      { report: "sales_summary", run: "r1" });
+      { report: "sales_summary", run: "r1" }, DETACHED);
     const handle = await runPage(ctx, 1000);
     expect(handle.poller).toBeNull();
     expect(ctx.app.querySelector("h1")?.textContent).toBe("sales_summary · r1");
@@ -33,7 +35,7 @@ describe("run page", () => {
     let answer: RunDetail = detail("r1", { status: "running", ended_at: null, duration_s: null, has_html: false,
       has_output: false, scraps: {} });
     const api = fakeApi({ [PATH]: () => answer });
-    const ctx = context(api, "run", { report: "sales_summary", run: "r1" });
+    const ctx = context(api, "run", { report: "sales_summary", run: "r1" }, DETACHED);
     const handle = await runPage(ctx, 1000);
     const heading = ctx.app.querySelector("h1");
     const params = ctx.app.querySelector("#run-parameters");
@@ -58,7 +60,7 @@ describe("run page", () => {
   it("for a DAG run not recorded yet, waits, then shows the run", async () => {
     let answer: unknown = new ApiError("no run", 404);
     const ctx = context(fakeApi({ "/reports/sales_summary/dag-runs/manual__1": () => answer }), "run",
-      { report: "sales_summary", dagRun: "manual__1" });
+      { report: "sales_summary", dagRun: "manual__1" }, DETACHED);
     await runPage(ctx, 1000);
     expect(ctx.app.querySelector("#waiting")).not.toBeNull();
     answer = detail("r9");
@@ -69,7 +71,7 @@ describe("run page", () => {
 
   it("shows a failed run's error as text", async () => {
     const ctx = context(fakeApi({ [PATH]: detail("r1", { status: "failed", failed_cell: 3,
-      error: "ValueError: <b>bad</b>" }) }), "run", { report: "sales_summary", run: "r1" });
+      error: "ValueError: <b>bad</b>" }) }), "run", { report: "sales_summary", run: "r1" }, DETACHED);
     await runPage(ctx);
     expect(ctx.app.querySelector(".error")?.textContent).toBe("Failed in cell 3: ValueError: <b>bad</b>");
     expect(ctx.app.querySelector(".error b")).toBeNull();

@@ -42,9 +42,11 @@ export function canNavigateTop(win: Window = window): boolean {
   } catch {
     return false; // cross-origin parent: nothing to ask, nothing to borrow
   }
-  if (!(frame instanceof HTMLIFrameElement) || !frame.hasAttribute("sandbox")) return true;
-  return frame.sandbox.contains("allow-top-navigation")
-    || frame.sandbox.contains("allow-top-navigation-by-user-activation");
+  // the frame element belongs to the parent's realm: no instanceof, only what any Element has
+  const sandbox = frame?.getAttribute("sandbox");
+  if (sandbox === null || sandbox === undefined) return true;
+  const tokens = sandbox.toLowerCase().split(/\s+/);
+  return tokens.includes("allow-top-navigation") || tokens.includes("allow-top-navigation-by-user-activation");
 }
 
 /** Navigate the top window to `href`; true when it was done here (the caller then cancels its click). */
