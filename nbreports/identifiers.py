@@ -28,12 +28,14 @@ def check_report_name(name: str) -> str:
 
 
 def check_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it is safe in a store path; raise ``UnsafePathError`` otherwise."""
     if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id) or ".." in run_id:
         raise UnsafePathError(f"invalid run id {run_id!r}: expected letters, digits, '_', '.' or '-'")
     return run_id
 
 
 def check_sha256(digest: str) -> str:
+    """Return ``digest`` if it is a full lower-case sha256; raise ``UnsafePathError`` otherwise."""
     if not isinstance(digest, str) or not SHA256.fullmatch(digest):
         raise UnsafePathError(f"invalid notebook version {digest!r}: expected 64 hex digits")
     return digest

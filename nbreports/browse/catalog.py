@@ -86,8 +86,11 @@ def _matches(entry: dict[str, Any], q: str | None, owner: str | None, team: str 
 
 
 def report_entries(db: PlatformDB, disk: list[Report] | None = None) -> dict[str, dict[str, Any]]:
-    """Every known report by name: the ones in the notebooks folder (current spec) and the ones only
-    the database remembers (removed from disk, their history still readable)."""
+    """Every known report by name, from the notebooks folder and the database.
+
+    Reports in the notebooks folder have their current spec; the ones only the database remembers
+    were removed from disk, and their history stays readable.
+    """
     with session(db) as s:
         entries = {row.name: _entry_from_row(row) for row in s.scalars(select(ReportRow))}
     for report in disk or []:
@@ -119,6 +122,7 @@ def catalog(
 
 
 def report_entry(db: PlatformDB, name: str, disk: list[Report] | None = None) -> dict[str, Any] | None:
+    """One report's catalog entry with its run counts by status, or None when no such report is known."""
     entry = report_entries(db, disk).get(name)
     if entry is None:
         return None

@@ -33,7 +33,7 @@ def dict_diff(base: dict[str, Any] | None, other: dict[str, Any] | None) -> list
 
 
 def notebook_diff(base: bytes, other: bytes) -> dict[str, Any]:
-    """nbdime's structural diff of two notebooks, and its git-style text rendering.
+    """The structural diff nbdime makes of two notebooks, and its git-style text rendering.
 
     Outputs are compared too (they are what a report shows); rich outputs appear as their
     MIME bundles' text, never as live HTML.
@@ -50,6 +50,7 @@ def notebook_diff(base: bytes, other: bytes) -> dict[str, Any]:
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of ``dict_diff``'s rows were added, removed, changed or the same."""
     counts = {"added": 0, "removed": 0, "changed": 0, "same": 0}
     for row in rows:
         counts[row["change"]] += 1

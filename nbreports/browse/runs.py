@@ -52,6 +52,8 @@ _HISTORY_COLUMNS = tuple(RunRow.__table__.c[n] for n in _HISTORY_NAMES if n in R
 
 @dataclass(frozen=True)
 class HistoryFilter:
+    """What a history page is narrowed to; every field left ``None`` matches all runs."""
+
     status: str | None = None
     notebook_version: str | None = None  # a sha256 or a prefix of at least 6 hex digits
     triggered_by: str | None = None
@@ -61,6 +63,8 @@ class HistoryFilter:
 
 @dataclass
 class Page:
+    """One page of runs, the total that match (capped at ``COUNT_CAP``) and the cursor of the next page."""
+
     items: list[dict[str, Any]]
     total: int
     next_cursor: str | None
@@ -75,6 +79,7 @@ def session(db: PlatformDB) -> Session:
 
 
 def encode_cursor(started_at: datetime, run_id: str) -> str:
+    """The opaque, URL-safe cursor of the page that follows the run at (``started_at``, ``run_id``)."""
     raw = json.dumps([started_at.isoformat(), run_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``nbr`` with ``argv``; the exit code (2 for an nbreports error, told on stderr)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args, get_settings()))

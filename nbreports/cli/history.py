@@ -12,6 +12,7 @@ from nbreports.settings import Settings
 
 
 def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr versions``: the saved versions of a report's notebook, newest first."""
     from nbreports.history.versions import list_saves
     from nbreports.identifiers import check_report_name
 
@@ -31,6 +32,7 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr show``: one version of a notebook (``--info``: its record) on stdout."""
     from nbreports.history.versions import show_version
 
     report, sep, version = args.ref.partition("@")
@@ -47,6 +49,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr restore``: make a saved version the report's notebook again."""
     from nbreports.history.versions import restore_version
     from nbreports.identifiers import check_report_name
 
@@ -58,6 +61,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr backup``: back up the report folders and the platform database now."""
     from nbreports.history.backup import backup
 
     platform = platform_of(settings)
@@ -70,6 +74,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr restore-backup``: bring back report folders and records from the backup of a date."""
     from datetime import date
 
     from nbreports.history.backup import restore_backup

@@ -9,6 +9,7 @@ from nbreports.settings import Settings
 
 
 def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr cache setup`` (the S3 lifecycle rule) or ``nbr cache sweep`` (remove expired entries now)."""
     from nbreports.kernel.querycache.expiry import apply_lifecycle, s3_client, s3_location, sweep
     from nbreports.storage.store import open_store
 

@@ -15,6 +15,7 @@ from nbreports.settings import Settings
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr run``: run and publish one report, as its DAG would; 1 when the notebook failed."""
     from nbreports.lean_imports import optional_imports_skipped
 
     with optional_imports_skipped():  # this process never needs them: see nbreports.lean_imports
@@ -42,6 +43,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr reports``: the reports of the notebooks folder; 1 when some of them are invalid."""
     from nbreports.reports.catalog import load_reports
 
     reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
@@ -60,6 +62,7 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr history``: the runs of a report, newest first."""
     from nbreports.browse.runs import recent_runs
     from nbreports.identifiers import check_report_name
 
@@ -84,6 +87,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_pod_spec(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr pod-spec``: the Kubernetes Pod a pod run of the report would start, as YAML."""
     from nbreports.pods.request import report_pod_manifest
     from nbreports.reports.catalog import find_report
 

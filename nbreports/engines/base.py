@@ -17,6 +17,8 @@ LogSink = Callable[[str], None]
 
 @dataclass(frozen=True)
 class ExecutionJob:
+    """One notebook to execute: the files, kernel, limits and environment an engine needs."""
+
     input_path: Path  # the prepared notebook, parameters already injected
     output_path: Path  # where the executed notebook must be left
     kernel: str
@@ -72,4 +74,5 @@ class Engine:
         """Release what ``prestart`` started when no job came (invalid parameters, a cache hit)."""
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
+        """Run ``job``, streaming its output lines to ``log``; how it ended (failures are results, not raised)."""
         raise NotImplementedError

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
 from nbreports.engines.process_memory import PeakMemory
@@ -38,11 +39,13 @@ class LocalEngine(Engine):
             self._spare = _spawn()
 
     def close(self) -> None:
+        """Stop the child ``prestart`` started, if no job took it."""
         spare, self._spare = self._spare, None
         if spare is not None:
             _stop(spare)
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
+        """Run ``job`` in the child (the prestarted one, else a new one), stopped at the run timeout."""
         start = time.monotonic()
         proc, self._spare = self._spare or _spawn(), None
         with tempfile.TemporaryDirectory(prefix="nbr-exec-") as tmp:
@@ -95,21 +98,30 @@ def _spawn() -> subprocess.Popen[str]:
 
 def _send(proc: subprocess.Popen[str], job: dict[str, object]) -> None:
     """Hand the job to the child; a child that already died is reported by ``_read_result``."""
-    assert proc.stdin is not None
+    stdin = _pipe(proc.stdin, "stdin")
     with contextlib.suppress(BrokenPipeError):
-        proc.stdin.write(json.dumps(job))
-        proc.stdin.close()
+        stdin.write(json.dumps(job))
+        stdin.close()
 
 
 def _pump(proc: subprocess.Popen[str], log: LogSink) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
+    for line in _pipe(proc.stdout, "stdout"):
         log(line.rstrip("\n"))
 
 
+def _pipe(stream: IO[str] | None, name: str) -> IO[str]:
+    """The child's ``stdin`` or ``stdout`` pipe, which ``_spawn`` always opens."""
+    if stream is None:
+        raise RuntimeError(f"the papermill child was started without a {name} pipe")
+    return stream
+
+
 def _stop(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM the papermill process (not the kernel) so it saves the output notebook and shuts
-    the kernel down; SIGKILL the whole group if it lingers."""
+    """Stop the child: SIGTERM, then SIGKILL to its whole process group if it lingers.
+
+    SIGTERM goes to the papermill process (not the kernel) so it saves the output notebook and
+    shuts the kernel down.
+    """
     try:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=_GRACE_S)

@@ -68,9 +68,12 @@ def _job_store(request: PodRequest, env: dict[str, str]) -> Store:
 
 
 class PodmanEngine(Engine):
+    """Runs each job as its Pod manifest with ``podman kube play``, re-attaching to a pod a lost try left running."""
+
     name = "podman"
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
+        """Start (or re-attach to) the run's pod, follow it to its end, tear it down; how it ended."""
         if job.pod is None:
             return ExecutionResult.failure(
                 FailureKind.ENGINE_ERROR, "the podman engine needs a pod request (was the run prepared for a pod?)"
@@ -178,10 +181,13 @@ class PodmanEngine(Engine):
         logs = subprocess.Popen(
             ["podman", "logs", "-f", container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
+        stream = logs.stdout
+        if stream is None:  # stdout=PIPE always opens one
+            logs.kill()
+            raise ExecutionError(f"podman logs of {container} has no stdout pipe")
 
         def pump() -> None:
-            assert logs.stdout is not None
-            for line in logs.stdout:
+            for line in stream:
                 log(line.rstrip("\n"))
                 tail.append(line)
                 del tail[:-200]
@@ -236,6 +242,7 @@ class KubernetesEngine(Engine):
     name = "kubernetes"
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
+        """Always a failure that points to the DAG's KubernetesPodOperator, or to the podman engine."""
         return ExecutionResult.failure(
             FailureKind.ENGINE_ERROR,
             "executor 'kubernetes' runs through the Airflow DAG (KubernetesPodOperator); "

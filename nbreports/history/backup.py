@@ -40,6 +40,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger files in a report folder are data, n
 
 
 def backup_key(day: date, name: str = "") -> str:
+    """The store key of ``name`` in the backup of ``day`` (the backup's folder when no name)."""
     base = f"{PREFIX}/{day.isoformat()}"
     return f"{base}/{name}" if name else base
 

@@ -43,6 +43,7 @@ MIN_PREFIX = 8
 
 
 def saves_prefix(report: str) -> str:
+    """The store folder of ``report``'s save log, one object per save."""
     return f"reports/{check_report_name(report)}/saves"
 
 
@@ -175,6 +176,7 @@ def read_version(store: Store, sha: str) -> bytes:
 
 
 def show_version(store: Store, db: PlatformDB, report: str, version: str) -> tuple[dict[str, Any], bytes]:
+    """The record and the verified content of the one version of ``report`` that ``version`` names."""
     row = resolve_version(db, report, version)
     return row, read_version(store, row["sha256"])
 

@@ -29,6 +29,8 @@ def _read_int(path: Path, key: str | None = None) -> int | None:
 
 @dataclass
 class MemoryWatch:
+    """A container's cgroup memory folder (None when unreadable) and the peak and OOM kills seen there."""
+
     folder: Path | None
     v2: bool = False
     peak_bytes: int | None = None
@@ -36,8 +38,9 @@ class MemoryWatch:
 
     @classmethod
     def of_container(cls, container: str) -> MemoryWatch:
-        out = subprocess.run(
-            ["podman", "container", "inspect", "--format", "{{.State.CgroupPath}}", container],
+        """The watch of a running podman container, from the cgroup path podman reports."""
+        out = subprocess.run(  # noqa: S603 - an argument list built here, podman from PATH as the engine runs it
+            ["podman", "container", "inspect", "--format", "{{.State.CgroupPath}}", container],  # noqa: S607
             capture_output=True,
             text=True,
             check=False,

@@ -26,6 +26,8 @@ class _Strict(BaseModel):
 
 
 class Profile(_Strict):
+    """A compute profile: the resources, node selector and tolerations a pod run gets."""
+
     name: str = ""
     description: str = ""
     requests: dict[str, str] = Field(default_factory=dict, description="Kubernetes resource requests.")
@@ -35,21 +37,28 @@ class Profile(_Strict):
 
 
 class Team(_Strict):
+    """A team's kernel environment and the profiles its reports may use."""
+
     environment: str = Field(description="Kernel image (images/teams/<environment>) the team's reports run on.")
     profiles: list[str] = Field(min_length=1, description="Profiles the team may use.")
     default_profile: str | None = None
 
     @property
     def default(self) -> str:
+        """The team's default profile: ``default_profile``, else its first profile."""
         return self.default_profile or self.profiles[0]
 
 
 class Images(_Strict):
+    """Where the kernel images are, and the channel (tag) reports follow unless they say otherwise."""
+
     repository: str = "localhost/nbreports-kernel"
     default_channel: str = "ga"
 
 
 class ComputeConfig(_Strict):
+    """The administrators' compute config: images, namespace, store secret, profiles and teams."""
+
     images: Images = Field(default_factory=Images)
     namespace: str | None = None
     store_secret: str = Field(default="nbreports-store", description="Secret with the store credentials.")
@@ -74,6 +83,7 @@ class ComputeConfig(_Strict):
         return team
 
     def allowed_profiles(self, team: str) -> list[str]:
+        """The profiles the reports of ``team`` may ask for."""
         return list(self.team(team).profiles)
 
     def profile_for(self, report: str, spec: ReportSpec, requested: str | None = None) -> Profile:

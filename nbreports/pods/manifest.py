@@ -47,6 +47,7 @@ class PodRequest:
 
     @property
     def local_store_root(self) -> str | None:
+        """The host folder of a local (``file://``) store, or None for object storage."""
         return self.store_url.removeprefix("file://") if self.store_url.startswith("file://") else None
 
 
@@ -91,8 +92,8 @@ def _env(request: PodRequest) -> list[dict[str, Any]]:
         "NBREPORTS_STORE_URL": store_url,
         "PYTHONUNBUFFERED": "1",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/matplotlib",
-        "NBREPORTS_HOME": "/tmp/nbreports",
+        "MPLCONFIGDIR": "/tmp/matplotlib",  # noqa: S108 - in the pod's own container, not on the host
+        "NBREPORTS_HOME": "/tmp/nbreports",  # noqa: S108 - in the pod's own container, not on the host
     }
     options = {k: v for k, v in request.store_options.items() if k in _SAFE_OPTIONS}
     if options:
@@ -105,7 +106,7 @@ def _env(request: PodRequest) -> list[dict[str, Any]]:
 
 
 def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """hostPath volumes: a local store read-only except this run's folder, and the report folder."""
+    """The hostPath volumes and their mounts: a local store read-only except this run's folder, the report folder."""
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     if root := request.local_store_root:
@@ -127,7 +128,7 @@ def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, 
 def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
     """The Kubernetes Pod (a plain dict, as ``kubectl apply`` or ``podman kube play`` reads it)."""
     input_nb, output_nb = notebook_paths(request)
-    workdir = REPORT_MOUNT if request.report_folder else "/tmp"
+    workdir = REPORT_MOUNT if request.report_folder else "/tmp"  # noqa: S108 - the container's /tmp, not the host's
     volumes, mounts = _volumes(request)
     profile = request.profile
     container: dict[str, Any] = {

@@ -48,9 +48,11 @@ class Parameter:
     literal: bool = True  # False when the default is an expression (computed in the notebook)
 
     def to_dict(self) -> dict[str, Any]:
+        """The parameter as plain JSON, as the database and the API hold it."""
         return asdict(self)
 
     def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the parameter's values (type, choices, bounds, help), for validation and the form."""
         schema: dict[str, Any] = {}
         if self.type == "date":
             schema = {"type": "string", "format": "date"}
@@ -74,6 +76,7 @@ class Parameter:
 
 
 def parameters_from_dicts(items: list[dict[str, Any]]) -> list[Parameter]:
+    """The parameters back from ``Parameter.to_dict``'s dicts."""
     return [Parameter(**item) for item in items]
 
 

@@ -37,6 +37,8 @@ class ParameterOverride(_Strict):
 
 
 class PublishOptions(_Strict):
+    """How a successful run is published as HTML."""
+
     hide_code: bool = Field(default=False, description="Render the HTML report without code cells.")
 
 
@@ -87,6 +89,8 @@ class ImageChoice(_Strict):
 
 
 class ReportSpec(_Strict):
+    """A report's ``report.yaml``: what it is, who owns it, when and where it runs, how it is published."""
+
     title: str = Field(description="Human title of the report.")
     description: str = ""
     owner: str = Field(default="nbreports", description="Person or group answerable for the report.")
@@ -152,6 +156,7 @@ class ReportSpec(_Strict):
 
     @property
     def run_timeout_delta(self) -> timedelta:
+        """``run_timeout`` as a timedelta."""
         return timedelta(seconds=self.run_timeout)
 
 
@@ -181,7 +186,7 @@ def load_spec(path: Path, content: bytes | None = None) -> ReportSpec:
     """Read and validate ``report.yaml`` (or its ``content``, when the caller has read it already)."""
     try:
         text = (content if content is not None else path.read_bytes()).decode("utf-8")
-        data = yaml.load(text, Loader=_YAML_LOADER)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - _YAML_LOADER is CSafeLoader or SafeLoader
     except FileNotFoundError as exc:
         raise SpecError(str(path), "", f"missing {SPEC_FILE}: every report folder needs one") from exc
     except (UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -63,6 +63,7 @@ def cache_key(
     inputs: dict[str, str],
     extra: dict[str, Any] | None = None,
 ) -> str:
+    """The sha256 of what a run's result depends on: notebook version, parameters, environment, inputs, ``extra``."""
     material = {
         "notebook": notebook_version,
         "parameters": parameters,

@@ -35,8 +35,11 @@ _TABINDEX = re.compile(rf"\s+tabindex(?:\s*=\s*{_VALUE})?", re.I)
 
 
 def make_accessible(html: str) -> str:
-    """What nbconvert's BeautifulSoup pass does: ``alt`` on every ``<img>`` lacking one, and
-    ``tabindex="0"`` on the cells' input wrappers and outputs, outside comments, scripts and styles."""
+    """``html`` with the changes nbconvert's BeautifulSoup pass makes, in one regex pass.
+
+    These are ``alt`` on every ``<img>`` lacking one, and ``tabindex="0"`` on the cells' input
+    wrappers and outputs, outside comments, scripts and styles.
+    """
     parts, last = [], 0
     for raw in _RAW_TEXT.finditer(html):
         parts += [_TAG.sub(_fix_tag, html[last : raw.start()]), raw.group(0)]
@@ -107,6 +110,8 @@ def render_html(nb: nbformat.NotebookNode, *, hide_code: bool = False, title: st
 
 
 def warm_html_renderer(hide_code: bool = False) -> None:
-    """Import nbconvert and compile its templates ahead of ``render_html`` (about 1 s the first
-    time), e.g. in a thread while the notebook runs."""
+    """Import nbconvert and compile its templates ahead of ``render_html``.
+
+    That costs about 1 s the first time, so it is done e.g. in a thread while the notebook runs.
+    """
     render_html(nbformat.v4.new_notebook(), hide_code=hide_code)

@@ -28,9 +28,12 @@ _PLAIN_ENCODERS = ("json", "text")
 
 
 def _plain_scraps(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
-    """The scraps when all of them are plain JSON or text payloads (what ``sb.glue`` writes for
-    numbers, strings, lists and dicts), read without importing scrapbook (which imports pandas:
-    about 1 s of CPU per publish). ``None`` when anything else is there: scrapbook decodes it."""
+    """The scraps when all of them are plain JSON or text payloads, read without scrapbook.
+
+    Plain payloads are what ``sb.glue`` writes for numbers, strings, lists and dicts. Importing
+    scrapbook imports pandas: about 1 s of CPU per publish. ``None`` when anything else is there:
+    scrapbook decodes it.
+    """
     scraps: dict[str, Any] = {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):

@@ -45,15 +45,18 @@ class Store:
     # -- keys -----------------------------------------------------------------
     @staticmethod
     def version_key(sha: str) -> str:
+        """The store key of the notebook version ``sha``."""
         return f"versions/{check_sha256(sha)}.ipynb"
 
     @staticmethod
     def run_key(report: str, run_id: str, name: str = "") -> str:
+        """The store key of ``name`` in this run's folder (the folder itself when no name)."""
         base = f"runs/{check_report_name(report)}/{check_run_id(run_id)}"
         return f"{base}/{name}" if name else base
 
     @staticmethod
     def latest_key(report: str) -> str:
+        """The store key of the record of ``report``'s last successful run."""
         return f"reports/{check_report_name(report)}/latest.json"
 
     def _path(self, key: str) -> str:
@@ -81,6 +84,7 @@ class Store:
         return self.uri(key)
 
     def read_bytes(self, key: str) -> bytes:
+        """The object at ``key``; ``StoreError`` when it does not exist or cannot be read."""
         path = self._path(key)
         try:
             return bytes(self.fs.cat_file(path))
@@ -90,6 +94,7 @@ class Store:
             raise StoreError(f"could not read {self.uri(key)}: {exc}") from exc
 
     def write_json(self, key: str, value: Any) -> str:
+        """Write ``value`` as indented JSON (anything else as its ``str``), atomically; its URI."""
         return self.write_bytes(key, json.dumps(value, indent=2, default=str).encode())
 
     def read_json(self, key: str) -> Any:
@@ -101,12 +106,14 @@ class Store:
             raise CorruptObjectError(f"{self.uri(key)} is not valid JSON: {exc}") from exc
 
     def exists(self, key: str) -> bool:
+        """Whether there is an object at ``key``."""
         try:
             return bool(self.fs.exists(self._path(key)))
         except OSError as exc:
             raise StoreError(f"could not check {self.uri(key)}: {exc}") from exc
 
     def download(self, key: str, local_path: Path) -> None:
+        """Copy the object at ``key`` to the local file ``local_path``."""
         local_path.write_bytes(self.read_bytes(key))
 
     def list(self, prefix: str) -> list[str]:

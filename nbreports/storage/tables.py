@@ -26,6 +26,8 @@ class Base(DeclarativeBase):
 
 
 class ReportRow(Base):
+    """A report as its latest prepared run recorded it: title, owner, team, spec and parameters."""
+
     __tablename__ = "reports"
 
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
@@ -38,6 +40,8 @@ class ReportRow(Base):
 
 
 class NotebookVersionRow(Base):
+    """A notebook version of a report, once per content, with its first provenance."""
+
     __tablename__ = "notebook_versions"
     __table_args__ = (UniqueConstraint("report", "sha256", name="uq_version_report_sha"),)
 
@@ -53,6 +57,8 @@ class NotebookVersionRow(Base):
 
 
 class RunRow(Base):
+    """One run of a report: what ran, how and where, how it ended, and what it published."""
+
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_report_started", "report", "started_at"),

@@ -1,5 +1,4 @@
-"""Query-result cache for notebook authors: run a warehouse query (or any function) once a week, not
-once a run.
+"""Query-result cache for notebook authors: a warehouse query (or any function) once a week, not once a run.
 
 Inside a report notebook::
 
@@ -47,6 +46,8 @@ PREFIX = "querycache"
 
 @dataclass
 class CacheStats:
+    """The cache's hits, misses and bytes in this run, as ``query_cache.json`` holds them."""
+
     hits: int = 0
     misses: int = 0
     expired: int = 0  # misses because the entry was past its expiry
@@ -73,6 +74,7 @@ class QueryCache:
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> QueryCache:
+        """The cache of the settings' store and TTL, counting for the run the engine named."""
         settings = settings or get_settings()
         return cls(
             open_store(settings.resolved_store_url, settings.store_options),

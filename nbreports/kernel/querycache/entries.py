@@ -18,6 +18,8 @@ PICKLE_MAGIC = b"NBRQC1\n"
 
 @dataclass(frozen=True)
 class EntryMeta:
+    """What an entry says about itself: its key, kind and expiry, and what its payload must match."""
+
     key: str
     kind: str  # "parquet" or "pickle"
     created_at: datetime
@@ -28,12 +30,14 @@ class EntryMeta:
     values_sha256: str | None = None  # of the values and index: whatever the page checksums miss
 
     def to_json(self) -> bytes:
+        """The metadata as JSON bytes (datetimes in ISO format), as an entry stores it."""
         data = asdict(self)
         data["created_at"], data["expires_at"] = self.created_at.isoformat(), self.expires_at.isoformat()
         return json.dumps(data).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> EntryMeta:
+        """The metadata back from ``to_json``'s bytes."""
         data = json.loads(raw)
         return cls(
             key=data["key"],
@@ -59,6 +63,7 @@ def _schema(df: Any) -> tuple[list[str], list[str], str | None]:
 
 
 def encode_parquet(df: Any, meta: EntryMeta) -> bytes:
+    """``df`` as a Parquet entry with page checksums, ``meta`` (with its schema and values hash) in its footer."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -72,6 +77,7 @@ def encode_parquet(df: Any, meta: EntryMeta) -> bytes:
 
 
 def encode_pickle(value: Any, meta: EntryMeta) -> bytes:
+    """``value`` as a pickle entry: a JSON header with ``meta`` and the payload's sha256 and size, then the payload."""
     payload = pickle.dumps(value, protocol=5)
     header = json.loads(meta.to_json())
     header.update(sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
@@ -87,7 +93,7 @@ def decode(data: bytes, key: str) -> tuple[Any, EntryMeta]:
             if len(payload) != header["size"] or hashlib.sha256(payload).hexdigest() != header["sha256"]:
                 raise CorruptObjectError(f"query-cache entry {key}: payload does not match its sha256")
             meta = EntryMeta.from_json(header_raw)
-            value = pickle.loads(payload)
+            value = pickle.loads(payload)  # noqa: S301 - pickled entries require a trusted store (see querycache)
         else:
             import pyarrow.parquet as pq
 

@@ -95,6 +95,8 @@ def s3_client(options: dict[str, Any]) -> Any:
 
 @dataclass
 class SweepResult:
+    """What a sweep did: the entries it removed, how many it kept or found corrupt, the bytes freed."""
+
     removed: list[str] = field(default_factory=list)
     kept: int = 0
     corrupt: int = 0
