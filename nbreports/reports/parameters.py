@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -185,6 +186,15 @@ def json_schema(params: list[Parameter]) -> dict[str, Any]:
     }
 
 
+def _encodable(value: Any) -> bool:
+    """Whether every string in ``value`` can be written as UTF-8 (the notebook's encoding)."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def resolve_parameters(report: str, params: list[Parameter], values: dict[str, Any]) -> dict[str, Any]:
     """Validate ``values`` and fill in defaults. Raises ``ParameterError`` naming each problem."""
     if not isinstance(values, dict):
@@ -207,6 +217,11 @@ def resolve_parameters(report: str, params: list[Parameter], values: dict[str, A
             if error.validator == "enum":
                 expected = f"one of {error.schema['enum']}"
             problems.append(f"parameter {name!r}: got {error.instance!r}, expected {expected} ({error.message})")
+    problems.extend(
+        f"parameter {name!r}: not valid Unicode text (it holds a lone surrogate, e.g. undecodable bytes)"
+        for name, value in values.items()
+        if not _encodable(value)
+    )
     if problems:
         raise ParameterError(report, problems)
     # Expression defaults (e.g. ``date.today()``) are left for the notebook to compute.
