@@ -15,7 +15,7 @@ from tests.conftest import REPO
 
 def test_quick_bench_of_parsing_and_publish_writes_the_expected_json(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
         [sys.executable, "-m", "bench", "--quick", "--only", "parse,publish", "--out", str(out)],
         cwd=REPO,
         capture_output=True,
@@ -27,11 +27,14 @@ def test_quick_bench_of_parsing_and_publish_writes_the_expected_json(tmp_path: P
     files = sorted(out.glob("bench-quick-*.json"))
     assert len(files) == 1
     doc = json.loads(files[0].read_text())
-    assert doc["mode"] == "quick" and doc["runs"] == 2 and doc["warmups"] == 1
+    assert doc["mode"] == "quick"
+    assert doc["runs"] == 2
+    assert doc["warmups"] == 1
     assert {"loadavg_before", "loadavg_after", "cpus"} <= doc["machine"].keys()
     assert set(doc["benchmarks"]) == {"parse", "publish"}
     for bench in doc["benchmarks"].values():
-        assert bench["tables"] and bench["goals"]
+        assert bench["tables"]
+        assert bench["goals"]
         assert all(g["verdict"] in ("met", "missed", "not measured") for g in bench["goals"])
         for g in bench["goals"]:
             assert f"GOAL {g['verdict'].upper()}" in proc.stdout
@@ -53,7 +56,7 @@ def test_quick_bench_of_parsing_and_publish_writes_the_expected_json(tmp_path: P
 
 def test_quick_per_run_bench_times_both_runners_and_latency_reuses_their_stamps(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
         [sys.executable, "-m", "bench", "--quick", "--only", "per_run,latency", "--no-airflow", "--out", str(out)],
         cwd=REPO,
         capture_output=True,
@@ -71,4 +74,5 @@ def test_quick_per_run_bench_times_both_runners_and_latency_reuses_their_stamps(
     assert "reusing the per-run benchmark's tiny runs" in proc.stderr
     assert [s["latency_s"] for s in latency["samples_b"]] == [s["latency_s"] for s in tiny["samples_b"]]
     assert all(0 < s["latency_s"] < s["wall_s"] for s in latency["samples_a"] + latency["samples_b"])
-    assert latency["key"] == "latency_s" and len(latency["ratios"]) == 2
+    assert latency["key"] == "latency_s"
+    assert len(latency["ratios"]) == 2

@@ -20,7 +20,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def airflow_home(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A migrated Airflow metadata database on PostgreSQL and the environment that points at it."""
     home = tmp_path_factory.mktemp("airflow")
     meta_url = create_pg_database("nbr_airflow")
@@ -36,7 +36,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-test-jwt-secret-" + "x" * 48,
         "NBREPORTS_NOTEBOOKS_DIR": str(REPO / "notebooks"),
     }
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
         [str(VENV_BIN / "airflow"), "db", "migrate"],
         env={**os.environ, **env},
         check=True,

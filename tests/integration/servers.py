@@ -234,7 +234,7 @@ class AirflowServers:
             if server == "api-server":
                 args += ["--port", self.env["AIRFLOW__API__PORT"], "--host", "127.0.0.1", "--workers", "1"]
             with self.log_path(server).open("wb") as log:
-                self.processes[server] = subprocess.Popen(
+                self.processes[server] = subprocess.Popen(  # noqa: S603 - argv fixed by the test, no untrusted input
                     args,
                     env=self.env,
                     cwd=self.folder,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def parse(env: dict[str, str], notebooks: Path | None = None) -> dict:
     if notebooks is not None:
         env = {**env, "NBREPORTS_NOTEBOOKS_DIR": str(notebooks)}
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
         [sys.executable, str(Path(__file__).with_name("parse_dags.py"))],
         env=env,
         capture_output=True,
@@ -37,22 +37,27 @@ def test_example_reports_become_dags_with_typed_trigger_forms(airflow_env):
     sales = result["dags"]["sales_summary"]
     assert sales["tasks"] == ["prepare", "execute", "publish"]
     assert sales["doc_md"].startswith("# Sales summary")
-    assert sales["catchup"] is False and "team:analytics" in sales["tags"]
+    assert sales["catchup"] is False
+    assert "team:analytics" in sales["tags"]
     assert sales["schedule"] == "CronTriggerTimetable"
     params = sales["params"]
-    assert params["region"]["type"] == "string" and params["region"]["enum"] == ["EU", "US", "APAC", "ALL"]
+    assert params["region"]["type"] == "string"
+    assert params["region"]["enum"] == ["EU", "US", "APAC", "ALL"]
     assert params["start_date"] == {
         "type": "string",
         "format": "date",
         "title": "start_date",
         "$schema": "http://json-schema.org/draft-07/schema#",
     }  # cheaper to check
-    assert params["top_n"]["type"] == "integer" and params["top_n"]["maximum"] == 4
+    assert params["top_n"]["type"] == "integer"
+    assert params["top_n"]["maximum"] == 4
     assert params["min_order_value"]["type"] == "number"
     assert params["include_returns"]["type"] == "boolean"
-    assert params["products"]["type"] == "array" and params["products"]["items"] == {"type": "string"}
+    assert params["products"]["type"] == "array"
+    assert params["products"]["items"] == {"type": "string"}
     assert params["force"]["type"] == "boolean"  # the cache bypass, since sales_summary caches
-    assert sales["defaults"]["region"] == "EU" and sales["defaults"]["top_n"] == 3
+    assert sales["defaults"]["region"] == "EU"
+    assert sales["defaults"]["top_n"] == 3
     assert sales["descriptions"]["top_n"] == "How many products to list"
     assert result["dags"]["sales_digest"]["schedule"] == "AssetTriggeredTimetable"
 
@@ -69,5 +74,6 @@ def test_bad_spec_is_an_import_error_naming_file_and_field_while_others_load(air
     assert {d for d in result["dags"] if not d.startswith("nbreports_")} == {"good_one", "data_quality"}
     [message] = result["import_errors"].values()
     assert "bad_schedule/report.yaml: schedule: 'every tuesday' is not a cron expression" in message
-    assert "bad_field/report.yaml: retries:" in message and "integer" in message
+    assert "bad_field/report.yaml: retries:" in message
+    assert "integer" in message
     assert "broken_json.ipynb: not a valid Jupyter notebook" in message

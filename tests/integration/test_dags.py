@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from nbreports.storage.store import Store, open_store
+from nbreports.storage.store import Store
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ RUN_DAG = Path(__file__).with_name("run_dag.py")
 
 
 def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None) -> dict:
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
         [sys.executable, str(RUN_DAG), dag_id, json.dumps(conf or {})],
         env=env,
         capture_output=True,
@@ -34,32 +34,27 @@ def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None) -> dict:
     return result
 
 
-@pytest.fixture(params=["local", "s3"])
-def store_env(request, airflow_env, tmp_path):
-    """The same runs with the store in a local folder, and on S3 through an Airflow connection."""
-    env = dict(airflow_env)
-    if request.param == "local":
-        env["NBREPORTS_STORE_URL"] = str(tmp_path / "store")
-        return env, open_store(env["NBREPORTS_STORE_URL"])
-    endpoint = request.getfixturevalue("s3_endpoint")
-    prefix = f"s3://reports/{tmp_path.name}"
-    env.update(
-        {
-            "NBREPORTS_STORE_URL": prefix,
-            "NBREPORTS_STORE_CONN_ID": "nbr_s3",
-            "AIRFLOW_CONN_NBR_S3": json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing-key",
-                    "password": "testing-secret",
-                    "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-                }
-            ),
-        }
-    )
-    env.pop("AWS_ACCESS_KEY_ID", None)
-    env.pop("AWS_SECRET_ACCESS_KEY", None)
-    return env, open_store(prefix, {"endpoint_url": endpoint})
+@pytest.fixture
+def store_env(store_location, store, airflow_env):
+    """The same runs with the shared store in a local folder, and on S3 through an Airflow connection."""
+    env = {**airflow_env, "NBREPORTS_STORE_URL": store_location.url}
+    if store_location.kind == "s3":
+        env.update(
+            {
+                "NBREPORTS_STORE_CONN_ID": "nbr_s3",
+                "AIRFLOW_CONN_NBR_S3": json.dumps(
+                    {
+                        "conn_type": "aws",
+                        "login": "testing-key",
+                        "password": "testing-secret",
+                        "extra": {"endpoint_url": store_location.options["endpoint_url"], "region_name": "us-east-1"},
+                    }
+                ),
+            }
+        )
+        env.pop("AWS_ACCESS_KEY_ID", None)
+        env.pop("AWS_SECRET_ACCESS_KEY", None)
+    return env, store
 
 
 def platform_runs(url: str, run_id: str) -> dict:
@@ -77,17 +72,21 @@ def test_sales_summary_then_digest_through_its_asset(store_env, pg_platform_url)
     assert summary["tasks"] == {"prepare": "success", "execute": "success", "publish": "success"}
     plan = summary["xcom"]["prepare"]
     scraps = summary["xcom"]["publish"]
-    assert scraps["region"] == "US" and scraps["orders"] > 0
+    assert scraps["region"] == "US"
+    assert scraps["orders"] > 0
     assert set(scraps["revenue_by_month"]) == {"2024-04", "2024-05", "2024-06"}
     for name in ("input.ipynb", "output.ipynb", "report.html", "scraps.json", "run.json"):
         assert store.exists(Store.run_key("sales_summary", plan["run_id"], name)), name
     assert store.read_json(Store.latest_key("sales_summary"))["run_id"] == plan["run_id"]
     [event] = summary["asset_events"]
-    assert event["extra"]["run_id"] == plan["run_id"] and event["extra"]["status"] == "success"
+    assert event["extra"]["run_id"] == plan["run_id"]
+    assert event["extra"]["status"] == "success"
     assert event["extra"]["html_uri"].endswith("report.html")
     row = platform_runs(pg_platform_url, plan["run_id"])
-    assert row["status"] == "success" and row["dag_id"] == "sales_summary"
-    assert row["dag_run_id"] == summary["run_id"] and row["parameters"]["region"] == "US"
+    assert row["status"] == "success"
+    assert row["dag_id"] == "sales_summary"
+    assert row["dag_run_id"] == summary["run_id"]
+    assert row["parameters"]["region"] == "US"
     assert "Executing Cell" in summary["log"]  # cell progress streamed into the task log
     assert "testing-secret" not in summary["log"]  # the store's credentials never reach the logs
     assert "testing-secret" not in json.dumps(
@@ -99,7 +98,8 @@ def test_sales_summary_then_digest_through_its_asset(store_env, pg_platform_url)
     assert again["xcom"]["publish"] == scraps  # served from the cache ...
     hit = again["xcom"]["prepare"]
     assert hit["cached_from"] == plan["run_id"]
-    assert "cache hit" in again["log"] and "Executing Cell" not in again["log"]
+    assert "cache hit" in again["log"]
+    assert "Executing Cell" not in again["log"]
     [hit_event] = again["asset_events"]  # ... and the Asset event still fires
     assert hit_event["extra"]["run_id"] == hit["run_id"]
 
@@ -113,7 +113,8 @@ def test_failing_quality_check_is_recorded_failed_with_output_kept(store_env, pg
     env, store = store_env
     result = run_dag(env, "data_quality", {"dataset": "orders_bad.csv"})
     assert result["state"] == "failed"
-    assert result["tasks"]["execute"] == "failed" and result["tasks"]["publish"] == "failed"
+    assert result["tasks"]["execute"] == "failed"
+    assert result["tasks"]["publish"] == "failed"
     assert result["asset_events"] == []
     run_id = result["xcom"]["prepare"]["run_id"]
     output = store.read_json(Store.run_key("data_quality", run_id, "output.ipynb"))
@@ -121,7 +122,8 @@ def test_failing_quality_check_is_recorded_failed_with_output_kept(store_env, pg
     assert store.exists(Store.run_key("data_quality", run_id, "report.html"))
     assert not store.exists(Store.latest_key("data_quality"))
     row = platform_runs(pg_platform_url, run_id)
-    assert row["status"] == "failed" and "ValueError" in row["error"]
+    assert row["status"] == "failed"
+    assert "ValueError" in row["error"]
 
     good = run_dag(env, "data_quality", {"dataset": "orders_clean.csv"})
     assert good["state"] == "success"
@@ -132,7 +134,8 @@ def test_unknown_parameter_fails_prepare_and_writes_nothing(airflow_env, tmp_pat
     env = {**airflow_env, "NBREPORTS_STORE_URL": str(tmp_path / "store")}
     result = run_dag(env, "sales_summary", {"region": "EU", "colour": "red"})
     assert result["state"] == "failed"
-    assert result["tasks"]["prepare"] == "failed" and result["tasks"]["execute"] == "upstream_failed"
+    assert result["tasks"]["prepare"] == "failed"
+    assert result["tasks"]["execute"] == "upstream_failed"
     assert "unknown parameter 'colour'" in result["log"]
     assert not (tmp_path / "store" / "runs").exists()
 
@@ -161,4 +164,5 @@ with DAG("engineer_dag", schedule=None, start_date=datetime(2024, 1, 1)):
     env = {**airflow_env, "AIRFLOW__CORE__DAGS_FOLDER": str(dags), "NBREPORTS_STORE_URL": str(tmp_path / "store")}
     result = run_dag(env, "engineer_dag")
     assert result["state"] == "success", result["log"][-3000:]
-    assert result["xcom"]["check"]["orders"] > 0 and len(result["xcom"]["check"]["top"]) == 2
+    assert result["xcom"]["check"]["orders"] > 0
+    assert len(result["xcom"]["check"]["top"]) == 2

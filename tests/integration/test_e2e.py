@@ -64,7 +64,8 @@ def runs(servers: AirflowServers) -> dict[str, dict[str, Any]]:
         resp = servers.trigger(dag_id, conf)
         assert resp.status_code == 200, resp.text
         body = resp.json()
-        assert body["conf"] == conf and body["dag_id"] == dag_id
+        assert body["conf"] == conf
+        assert body["dag_id"] == dag_id
         triggered[name] = body
     print("airflow servers timings (s):", {k: round(v, 1) for k, v in servers.timings.items()})
     return triggered
@@ -91,32 +92,39 @@ def test_summary_triggered_with_conf_is_executed_published_and_recorded(servers,
     states = servers.task_states("sales_summary", run["dag_run_id"])
     assert run["state"] == "success", (states, servers.task_log("sales_summary", run["dag_run_id"], "execute"))
     assert states == {"prepare": "success", "execute": "success", "publish": "success"}
-    assert run["run_type"] == "manual" and run["conf"] == SUMMARY_CONF
+    assert run["run_type"] == "manual"
+    assert run["conf"] == SUMMARY_CONF
 
     record = record_of(platform.db, "sales_summary", run["dag_run_id"])
     run_id = record["run_id"]
-    assert record["status"] == "success" and record["dag_id"] == "sales_summary"
+    assert record["status"] == "success"
+    assert record["dag_id"] == "sales_summary"
     assert record["triggered_by"] == "admin"
     params = record["parameters"]
     assert {k: params[k] for k in SUMMARY_CONF} == SUMMARY_CONF
     assert params["min_order_value"] == 0.0  # defaults fill the rest
     assert params["products"] == ["widget", "gadget", "gizmo", "doohickey"]
-    assert record["duration_s"] > 0 and record["ended_at"] >= record["started_at"]
+    assert record["duration_s"] > 0
+    assert record["ended_at"] >= record["started_at"]
     assert set(record["scraps"]["revenue_by_month"]) == {"2024-04", "2024-05", "2024-06"}
-    assert record["scraps"]["region"] == "US" and len(record["scraps"]["top_products"]) == 2
+    assert record["scraps"]["region"] == "US"
+    assert len(record["scraps"]["top_products"]) == 2
 
     for name in RUN_FILES:
         assert platform.store.exists(Store.run_key("sales_summary", run_id, name)), name
     run_json = platform.store.read_json(Store.run_key("sales_summary", run_id, "run.json"))
-    assert run_json["run_id"] == run_id and run_json["status"] == "success"
+    assert run_json["run_id"] == run_id
+    assert run_json["status"] == "success"
     assert run_json["parameters"] == params
     output = platform.store.read_json(Store.run_key("sales_summary", run_id, "output.ipynb"))
     assert output["metadata"]["nbreports"]["dag_run_id"] == run["dag_run_id"]
     [injected] = [c for c in output["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
-    assert 'region = "US"' in "".join(injected["source"]) and "top_n = 2" in "".join(injected["source"])
+    assert 'region = "US"' in "".join(injected["source"])
+    assert "top_n = 2" in "".join(injected["source"])
     assert platform.store.read_json(Store.run_key("sales_summary", run_id, "scraps.json")) == record["scraps"]
     html = platform.store.read_bytes(Store.run_key("sales_summary", run_id, "report.html")).decode()
-    assert "<html" in html and "2024-06" in html
+    assert "<html" in html
+    assert "2024-06" in html
     assert platform.store.read_json(Store.latest_key("sales_summary"))["run_id"] == run_id
 
     # the same scraps reach Airflow: XCom of publish, and the Asset event for downstream DAGs
@@ -151,7 +159,8 @@ def test_digest_runs_by_itself_on_the_summary_asset(servers, runs, platform):
                     raise ServersError(f"no sales_digest run triggered by {summary['dag_run_id']}")
                 time.sleep(1)
     assert event["source_dag_id"] == "sales_summary"
-    assert event["extra"]["run_id"] == summary_run_id and event["extra"]["status"] == "success"
+    assert event["extra"]["run_id"] == summary_run_id
+    assert event["extra"]["status"] == "success"
     assert event["extra"]["html_uri"].endswith("report.html")
 
     digest = wait(servers, digest)
@@ -165,11 +174,13 @@ def test_conf_of_the_wrong_type_is_refused_by_airflow(servers, runs):
     before = servers.dag_runs("sales_summary")
     resp = servers.trigger("sales_summary", {"top_n": "three"})
     assert resp.status_code == 400, resp.text
-    assert "top_n" in resp.json()["detail"] and "integer" in resp.json()["detail"]
+    assert "top_n" in resp.json()["detail"]
+    assert "integer" in resp.json()["detail"]
 
     resp = servers.trigger("sales_summary", {"region": "MARS"})
     assert resp.status_code == 400, resp.text
-    assert "region" in resp.json()["detail"] and "MARS" in resp.json()["detail"]
+    assert "region" in resp.json()["detail"]
+    assert "MARS" in resp.json()["detail"]
     assert [r["dag_run_id"] for r in servers.dag_runs("sales_summary")] == [r["dag_run_id"] for r in before]
 
 
@@ -177,7 +188,8 @@ def test_unknown_conf_key_fails_prepare_and_writes_nothing(servers, runs, platfo
     run = wait(servers, runs["unknown"])
     assert run["state"] == "failed"
     states = servers.task_states("sales_summary", run["dag_run_id"])
-    assert states["prepare"] == "failed" and states["execute"] == "upstream_failed"
+    assert states["prepare"] == "failed"
+    assert states["execute"] == "upstream_failed"
     assert states["publish"] == "failed"
     log = servers.task_log("sales_summary", run["dag_run_id"], "prepare")
     assert "unknown parameter 'colour'" in log, log[-3000:]
@@ -185,7 +197,8 @@ def test_unknown_conf_key_fails_prepare_and_writes_nothing(servers, runs, platfo
     assert not [r for r in recent_runs(platform.db, "sales_summary", limit=500) if r["dag_run_id"] == run["dag_run_id"]]
     recorded = {r["run_id"] for r in recent_runs(platform.db, "sales_summary", limit=500)}
     folders = set(platform.store.list("runs/sales_summary"))
-    assert folders and folders <= recorded  # no folder that no recorded run owns
+    assert folders
+    assert folders <= recorded
     for folder in folders:
         assert "colour" not in platform.store.read_bytes(Store.run_key("sales_summary", folder, "input.ipynb")).decode()
 
@@ -197,7 +210,8 @@ def test_failing_quality_check_ends_failed_with_output_kept(servers, runs, platf
     assert states == {"prepare": "success", "execute": "failed", "publish": "failed"}
 
     record = record_of(platform.db, "data_quality", run["dag_run_id"])
-    assert record["status"] == "failed" and "ValueError" in record["error"]
+    assert record["status"] == "failed"
+    assert "ValueError" in record["error"]
     assert record["parameters"]["dataset"] == "orders_bad.csv"
     run_id = record["run_id"]
     output = platform.store.read_json(Store.run_key("data_quality", run_id, "output.ipynb"))

@@ -22,7 +22,8 @@ def test_maintenance_on_a_local_store(airflow_env, tmp_path):
     result = run_dag(env, "nbreports_maintenance")
     assert result["state"] == "success", result["log"][-4000:]
     today = datetime.now(UTC).date().isoformat()
-    assert result["xcom"]["backup"]["date"] == today and result["xcom"]["backup"]["pruned"] == ["2020-01-01"]
+    assert result["xcom"]["backup"]["date"] == today
+    assert result["xcom"]["backup"]["pruned"] == ["2020-01-01"]
     assert result["xcom"]["backup"]["database"] == "postgresql"
     manifest = store.read_json(f"backups/{today}/manifest.json")
     assert {"sales_summary/report.yaml"} <= {f["path"] for f in manifest["files"]}

@@ -77,7 +77,8 @@ def test_the_session_cookie_is_accepted(airflow_servers: AirflowServers) -> None
     cookies = {"_token": airflow_servers.token("viewer")}
     with httpx.Client(base_url=airflow_servers.base_url, cookies=cookies, timeout=30) as browser_like:
         resp = browser_like.get(f"/nbreports/reports/{PROBE}")
-    assert resp.status_code == 200 and f'data-report="{PROBE}"' in resp.text
+    assert resp.status_code == 200
+    assert f'data-report="{PROBE}"' in resp.text
     assert "script-src 'self'" in resp.headers["content-security-policy"]
 
 
@@ -92,10 +93,14 @@ def test_catalog_lists_reports_with_last_run_and_filters(
     data = client.get("/nbreports/api/reports").json()
     entries = {e["name"]: e for e in data["reports"]}
     probe = entries[PROBE]
-    assert probe["title"] == "UI probe" and probe["owner"] == "tester" and probe["team"] == "qa"
-    assert probe["last_run"]["run_id"] == runs[2]["run_id"] and probe["last_run"]["status"] == "success"
+    assert probe["title"] == "UI probe"
+    assert probe["owner"] == "tester"
+    assert probe["team"] == "qa"
+    assert probe["last_run"]["run_id"] == runs[2]["run_id"]
+    assert probe["last_run"]["status"] == "success"
     assert probe["last_published"]["run_id"] == runs[2]["run_id"]
-    assert probe["success_rate"] == 1.0 and probe["runs_finished"] == _probe_runs(airflow_servers) >= 3
+    assert probe["success_rate"] == 1.0
+    assert probe["runs_finished"] == _probe_runs(airflow_servers) >= 3
     assert {"sales_summary", "data_quality"} <= entries.keys()  # on disk: listed before any run
     assert [e["name"] for e in client.get("/nbreports/api/reports", params={"tag": "probe"}).json()["reports"]] == [
         PROBE
@@ -111,7 +116,8 @@ def test_report_has_its_parameter_schema(
 ) -> None:
     report = client.get(f"/nbreports/api/reports/{PROBE}").json()
     props = report["parameter_schema"]["properties"]
-    assert props["n"]["type"] == "integer" and props["n"]["default"] == 2
+    assert props["n"]["type"] == "integer"
+    assert props["n"]["default"] == 2
     assert props["label"]["description"] == "What to call the run"
     assert report["run_counts"] == {"success": _probe_runs(airflow_servers)}
     assert client.get("/nbreports/api/reports/no_such_report").status_code == 404
@@ -121,11 +127,13 @@ def test_report_has_its_parameter_schema(
 def test_history_pages_and_filters(client: httpx.Client, runs: list[dict[str, Any]]) -> None:
     url = f"/nbreports/api/reports/{PROBE}/runs"
     first = client.get(url, params={"limit": 2}).json()
-    assert first["total"] == 3 and first["total_exact"]
+    assert first["total"] == 3
+    assert first["total_exact"]
     assert [r["run_id"] for r in first["items"]] == [runs[2]["run_id"], runs[1]["run_id"]]
     assert first["items"][0]["cache_hit_of"] == runs[0]["run_id"]
     second = client.get(url, params={"limit": 2, "cursor": first["next_cursor"]}).json()
-    assert [r["run_id"] for r in second["items"]] == [runs[0]["run_id"]] and second["next_cursor"] is None
+    assert [r["run_id"] for r in second["items"]] == [runs[0]["run_id"]]
+    assert second["next_cursor"] is None
     assert second["items"][0]["parameters"] == {"label": "first", "n": 2}
     assert client.get(url, params={"status": "failed"}).json()["total"] == 0
     assert client.get(url, params={"cursor": "garbage"}).status_code == 400
@@ -136,8 +144,11 @@ def test_history_pages_and_filters(client: httpx.Client, runs: list[dict[str, An
 def test_run_detail_download_and_dag_run_lookup(client: httpx.Client, runs: list[dict[str, Any]]) -> None:
     run_id = runs[0]["run_id"]
     run = client.get(f"/nbreports/api/reports/{PROBE}/runs/{run_id}").json()
-    assert run["scraps"] == {"total": 20, "label": "first"} and run["status"] == "success"
-    assert run["execution_s"] > 0 and run["has_html"] and run["has_output"]
+    assert run["scraps"] == {"total": 20, "label": "first"}
+    assert run["status"] == "success"
+    assert run["execution_s"] > 0
+    assert run["has_html"]
+    assert run["has_output"]
     assert run["airflow"]["log_execute"] == f"/dags/{PROBE}/runs/manual__probe1/tasks/execute"
     assert client.get(f"/nbreports/api/reports/{PROBE}/dag-runs/manual__probe1").json()["run_id"] == run_id
     assert client.get(f"/nbreports/api/reports/{PROBE}/dag-runs/manual__none").status_code == 404
@@ -152,23 +163,30 @@ def test_a_cache_hit_shows_the_outputs_it_reuses(client: httpx.Client, runs: lis
     source, hit = runs[0]["run_id"], runs[2]["run_id"]
     assert runs[2]["cache_hit_of"] == source
     run = client.get(f"/nbreports/api/reports/{PROBE}/runs/{hit}").json()
-    assert run["cache_hit_of"] == source and run["scraps"] == {"total": 20, "label": "first"}
-    assert run["execution_s"] == 0.0 and run["has_html"]
+    assert run["cache_hit_of"] == source
+    assert run["scraps"] == {"total": 20, "label": "first"}
+    assert run["execution_s"] == 0.0
+    assert run["has_html"]
     html = client.get(f"/nbreports/content/reports/{PROBE}/runs/{hit}/report.html")
-    assert html.status_code == 200 and 'id="probe"' in html.text
+    assert html.status_code == 200
+    assert 'id="probe"' in html.text
     nb = client.get(f"/nbreports/api/reports/{PROBE}/runs/{hit}/output.ipynb").json()
     assert nb["metadata"]["nbreports"]["run_id"] == source
     same = client.get(f"/nbreports/api/reports/{PROBE}/compare", params={"base": source, "other": hit}).json()
-    assert same["notebook_diff"]["identical"] is True and same["parameters_summary"]["changed"] == 0
+    assert same["notebook_diff"]["identical"] is True
+    assert same["parameters_summary"]["changed"] == 0
 
 
 def test_report_html_is_served_sandboxed(client: httpx.Client, runs: list[dict[str, Any]]) -> None:
     resp = client.get(f"/nbreports/content/reports/{PROBE}/runs/{quote(runs[0]['run_id'])}/report.html")
-    assert resp.status_code == 200 and 'id="probe"' in resp.text
+    assert resp.status_code == 200
+    assert 'id="probe"' in resp.text
     csp = [d.strip() for d in resp.headers["content-security-policy"].split(";")]
     sandbox = next(d for d in csp if d.startswith("sandbox"))
-    assert "allow-scripts" in sandbox and "allow-same-origin" not in sandbox
-    assert "connect-src 'none'" in csp and "frame-ancestors 'self'" in csp
+    assert "allow-scripts" in sandbox
+    assert "allow-same-origin" not in sandbox
+    assert "connect-src 'none'" in csp
+    assert "frame-ancestors 'self'" in csp
     assert resp.headers["x-content-type-options"] == "nosniff"
 
 
@@ -181,12 +199,15 @@ def test_compare_runs(client: httpx.Client, runs: list[dict[str, Any]]) -> None:
     assert {r["key"]: r["change"] for r in data["scraps"]} == {"label": "changed", "total": "changed"}
     assert data["same_version"] is True
     diff = data["notebook_diff"]
-    assert diff["identical"] is False and "items 3" in diff["text"] and "items 2" in diff["text"]
+    assert diff["identical"] is False
+    assert "items 3" in diff["text"]
+    assert "items 2" in diff["text"]
 
 
 def test_versions_and_their_diff(client: httpx.Client, runs: list[dict[str, Any]]) -> None:
     versions = client.get(f"/nbreports/api/reports/{PROBE}/versions").json()["versions"]
-    assert [v["sha256"] for v in versions] == [runs[0]["notebook_version"]] and versions[0]["runs"] == 3
+    assert [v["sha256"] for v in versions] == [runs[0]["notebook_version"]]
+    assert versions[0]["runs"] == 3
     sha = versions[0]["sha256"]
     same = client.get(f"/nbreports/api/reports/{PROBE}/versions/compare", params={"base": sha, "other": sha})
     assert same.json()["notebook_diff"]["identical"] is True

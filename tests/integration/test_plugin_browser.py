@@ -129,7 +129,8 @@ def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServe
         assert time.monotonic() < deadline, "the trigger form made no DAG run"
         time.sleep(0.5)
     dag_run = new[0]
-    assert dag_run["conf"]["top_n"] == 2 and dag_run["conf"]["end_date"] == "2024-06-30"
+    assert dag_run["conf"]["top_n"] == 2
+    assert dag_run["conf"]["end_date"] == "2024-06-30"
 
     # watch it on the DAG run's "Report run" tab: the page refreshes itself until the report is there
     page.goto(f"/dags/{REPORT}/runs/{dag_run['dag_run_id']}/plugin/nbreports-run")
@@ -192,7 +193,8 @@ def test_a_notebook_script_cannot_use_the_readers_session(page: Any, servers: Ai
     assert got["origin"] == "null"
     for key in ("cookie", "storage", "parent", "api", "airflow"):
         assert got[key].startswith("blocked"), (key, got)
-    assert token not in json.dumps(got) and "local-storage-secret" not in json.dumps(got)
+    assert token not in json.dumps(got)
+    assert "local-storage-secret" not in json.dumps(got)
 
     # the same page without the protections does leak: the probe would notice a regression
     def unprotected(route: Any) -> None:
@@ -204,5 +206,7 @@ def test_a_notebook_script_cannot_use_the_readers_session(page: Any, servers: Ai
     page.goto(f"/nbreports/content/reports/{PROBE}/runs/{run_id}/report.html")
     leaked = _probe(page)
     shot(page, "10-probe-unprotected-control")
-    assert leaked["origin"] == servers.base_url and "local-storage-secret" in leaked["storage"]
-    assert leaked["api"].startswith('200 {"reports":') and leaked["airflow"].startswith("200")
+    assert leaked["origin"] == servers.base_url
+    assert "local-storage-secret" in leaked["storage"]
+    assert leaked["api"].startswith('200 {"reports":')
+    assert leaked["airflow"].startswith("200")

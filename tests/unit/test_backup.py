@@ -69,20 +69,21 @@ def test_restore_after_deleting_a_report_notebook_and_its_records(store, db, not
 
     result = restore_backup(store, db, notebooks, DAY, author="root")
     assert sorted(result["restored"]) == ["sales/prices.csv", "sales/sales.ipynb"]
-    assert result["kept"] == ["ops/ops.ipynb"] and "sales/report.yaml" in result["unchanged"]
+    assert result["kept"] == ["ops/ops.ipynb"]
+    assert "sales/report.yaml" in result["unchanged"]
     assert (sales / "sales.ipynb").read_bytes() == original
     assert (notebooks / "ops" / "ops.ipynb").read_bytes() == edited  # newer work is not overwritten
-    assert result["database_rows"]["runs"] == 1 and result["database_rows"]["notebook_versions"] == 1
+    assert result["database_rows"]["runs"] == 1
+    assert result["database_rows"]["notebook_versions"] == 1
     [run] = recent_runs(db, "sales")
-    assert run["status"] == "success" and run["parameters"] == {"n": 1, "regions": ["EU"]}
+    assert run["status"] == "success"
+    assert run["parameters"] == {"n": 1, "regions": ["EU"]}
     assert run["metrics"] == {"query_cache": {"hits": 2}}
     assert run["started_at"].replace(tzinfo=run["started_at"].tzinfo or UTC) == datetime(2024, 3, 9, 12, 30, tzinfo=UTC)
     saves = list_saves(store, db, "sales")
-    assert (
-        saves[0]["source"] == "restore"
-        and saves[0]["sha256"] == sha
-        and saves[0]["origin"].startswith("backup 2024-03-10")
-    )
+    assert saves[0]["source"] == "restore"
+    assert saves[0]["sha256"] == sha
+    assert saves[0]["origin"].startswith("backup 2024-03-10")
 
     again = restore_backup(store, db, notebooks, DAY, overwrite=True)  # merging twice adds nothing
     assert again["database_rows"] == {"reports": 0, "notebook_versions": 0, "runs": 0}

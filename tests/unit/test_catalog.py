@@ -27,11 +27,11 @@ def test_malformed_notebook_json_names_the_file(notebooks):
 def test_missing_spec_and_ambiguous_notebooks(notebooks):
     folder = make_report(notebooks, "two", "x = 1")
     (folder / "other.ipynb").write_text((folder / "two.ipynb").read_text())
-    with pytest.raises(SpecError, match="expected exactly one .ipynb") as info:
+    with pytest.raises(SpecError, match=r"expected exactly one \.ipynb") as info:
         load_report(folder)
     assert info.value.field == "notebook"
     (folder / "report.yaml").unlink()
-    with pytest.raises(SpecError, match="missing report.yaml"):
+    with pytest.raises(SpecError, match=r"missing report\.yaml"):
         load_report(folder)
 
 
@@ -41,7 +41,8 @@ def test_one_bad_report_does_not_hide_the_others(notebooks):
     reports, errors = load_reports(notebooks)
     assert [r.name for r in reports] == ["good"]
     [error] = errors.values()
-    assert "report.yaml: schedule:" in str(error) and "whenever" in str(error)
+    assert "report.yaml: schedule:" in str(error)
+    assert "whenever" in str(error)
 
 
 def test_folder_name_that_is_not_a_report_name(notebooks):
@@ -68,7 +69,8 @@ def test_derived_facts_are_cached_by_content(notebooks, tmp_path, monkeypatch):
     monkeypatch.setattr(catalog, "_derive", lambda *a: calls.append(a) or real(*a))
     first = load_report(folder, cache)
     second = load_report(folder, cache)
-    assert len(calls) == 1 and first.parameters == second.parameters
+    assert len(calls) == 1
+    assert first.parameters == second.parameters
     make_report(notebooks, "cached", "x: int = 2  # changed")
     assert load_report(folder, cache).parameters[0].default == 2
     assert len(calls) == 2

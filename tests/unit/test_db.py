@@ -49,7 +49,7 @@ def test_first_use_by_many_processes_at_once_migrates_once(url):
 
     code = "import sys; from nbreports.storage.database import PlatformDB; PlatformDB(sys.argv[1]); print('ok')"
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603 - argv fixed by the test, no untrusted input
         for _ in range(4)
     ]
     results = [p.communicate(timeout=120) for p in procs]

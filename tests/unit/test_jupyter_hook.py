@@ -20,7 +20,7 @@ from nbreports.storage.store import open_store
 from tests.conftest import free_port
 from tests.helpers import make_notebook, make_report
 
-TOKEN = "nbreports-test-token"
+TOKEN = "nbreports-test-token"  # noqa: S105 - a throw-away test value, not a credential
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def jupyter(tmp_path: Path, notebooks: Path) -> Iterator[tuple[str, Path]]:
     for name in ("NBREPORTS_STORE_URL", "NBREPORTS_DATABASE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_AUTHOR"):
         env.pop(name, None)
     log = (tmp_path / "jupyter.log").open("w")
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - argv fixed by the test, no untrusted input
         [
             sys.executable,
             "-m",
@@ -70,7 +70,8 @@ def jupyter(tmp_path: Path, notebooks: Path) -> Iterator[tuple[str, Path]]:
                     break
             except requests.ConnectionError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "jupyter.log").read_text()
+            assert proc.poll() is None, (tmp_path / "jupyter.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "jupyter.log").read_text()
             time.sleep(0.2)
         yield url, tmp_path / "home"
     finally:
@@ -112,7 +113,8 @@ def test_each_save_of_a_report_notebook_is_a_version_with_author_and_origin(jupy
     assert [s["source"] for s in saves] == ["jupyter"] * 3
     assert {s["author"] for s in saves} == {"alice"}
     assert all(s["origin"].startswith("jupyter://") and s["origin"].endswith("/sales/sales.ipynb") for s in saves)
-    assert saves[0]["sha256"] == saves[2]["sha256"] != saves[1]["sha256"] and saves[0]["kernel"] == "python3"
+    assert saves[0]["sha256"] == saves[2]["sha256"] != saves[1]["sha256"]
+    assert saves[0]["kernel"] == "python3"
     on_disk = (notebooks / "sales" / "sales.ipynb").read_bytes()
     assert read_version(store, saves[0]["sha256"]) == on_disk  # exactly what Jupyter wrote
     assert (

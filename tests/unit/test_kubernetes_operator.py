@@ -23,7 +23,6 @@ from operators.report import PROFILE_PARAM
 from tests.conftest import REPO
 from tests.helpers import make_report
 
-
 # Production-like: the shared platform's store on S3 (reached from the pod with the ``nbreports-store``
 # Secret) and its database on PostgreSQL.
 pytestmark = pytest.mark.parametrize(
@@ -87,7 +86,9 @@ def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
     assert pod["spec"]["containers"][0]["envFrom"] == [{"secretRef": {"name": "nbreports-store"}}]
     run_folder = f"{platform.store.url_prefix}/runs/k8s_report/{plan.run_id}"
     assert pod["spec"]["containers"][0]["args"][:2] == [f"{run_folder}/input.ipynb", f"{run_folder}/output.ipynb"]
-    assert op.deferrable and op.get_logs and op.reattach_on_restart
+    assert op.deferrable
+    assert op.get_logs
+    assert op.reattach_on_restart
     assert op.on_finish_action.value == "delete_pod"
     op.dry_run()  # prints the pod; needs no cluster
     out = capsys.readouterr().out
@@ -111,21 +112,25 @@ def test_finished_pods_are_told_apart_for_publish(platform, notebooks):
     op = operator(plan)
     execution = Store.run_key(plan.report, plan.run_id, "execution.json")
     oom = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=137, reason="OOMKilled")))
-    assert oom["error_type"] == "out_of_memory" and "memory limit of 1Gi (profile small)" in oom["error"]
+    assert oom["error_type"] == "out_of_memory"
+    assert "memory limit of 1Gi (profile small)" in oom["error"]
     assert platform.store.read_json(execution)["error_type"] == "out_of_memory"
     assert platform.store.exists(Store.run_key(plan.report, plan.run_id, "output.ipynb"))  # input kept as output
     pull = op.record_result(_finished(waiting=k8s.V1ContainerStateWaiting(reason="ErrImagePull")))
-    assert pull["error_type"] == "image_missing" and plan.image in pull["error"]
+    assert pull["error_type"] == "image_missing"
+    assert plan.image in pull["error"]
     deadline = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=143), reason="DeadlineExceeded"))
     assert deadline["error_type"] == "run_timeout"
     ok = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=0)))
-    assert ok["status"] == "success" and ok["extra"]["pod"]["image_digest"] == "sha256:" + "c" * 64
+    assert ok["status"] == "success"
+    assert ok["extra"]["pod"]["image_digest"] == "sha256:" + "c" * 64
 
 
 def test_trigger_form_offers_only_the_team_profiles(platform, notebooks):
     dag = build_dag(k8s_report(notebooks, profile="medium"), notebooks)
     form = dag.params.get_param(PROFILE_PARAM)
-    assert form.value == "medium" and form.schema["enum"] == ["small", "medium", "large", "gpu"]
+    assert form.value == "medium"
+    assert form.schema["enum"] == ["small", "medium", "large", "gpu"]
     assert isinstance(dag.get_task("execute"), KubernetesReportOperator)
     local = build_dag(load_report(make_report(notebooks, "plain", None, "x = 1")), notebooks)
     assert PROFILE_PARAM not in local.params
@@ -136,4 +141,5 @@ def test_a_profile_outside_the_team_is_refused_before_anything_is_written(platfo
     rep = load_report(make_report(notebooks, "eng", None, "x = 1", spec={"executor": "podman", "team": "data-eng"}))
     with pytest.raises(ProfileError, match="'gpu' is not allowed for team 'data-eng'"):
         prepare(platform, rep, {}, profile="gpu")
-    assert platform.store.list("runs") == [] and recent_runs(platform.db, "eng") == []
+    assert platform.store.list("runs") == []
+    assert recent_runs(platform.db, "eng") == []

@@ -37,9 +37,12 @@ def test_types_defaults_and_help_come_from_the_parameters_cell():
         ("nothing", "any"),
         ("today", "any"),
     ]
-    assert found["region"].default == "EU" and found["region"].help == "Sales region"
-    assert found["start"].help == "First day" and found["tags"].item_type == "string"
-    assert found["nothing"].nullable and found["today"].literal is False
+    assert found["region"].default == "EU"
+    assert found["region"].help == "Sales region"
+    assert found["start"].help == "First day"
+    assert found["tags"].item_type == "string"
+    assert found["nothing"].nullable
+    assert found["today"].literal is False
 
 
 def test_notebook_without_parameters_cell_has_no_parameters():
@@ -47,12 +50,12 @@ def test_notebook_without_parameters_cell_has_no_parameters():
 
 
 def test_override_of_unknown_parameter_is_a_spec_error():
-    with pytest.raises(SpecError, match="parameters.colour: no such parameter"):
+    with pytest.raises(SpecError, match=r"parameters\.colour: no such parameter"):
         params(colour={"choices": ["red"]})
 
 
 def test_default_outside_choices_is_a_spec_error():
-    with pytest.raises(SpecError, match="parameters.region.choices"):
+    with pytest.raises(SpecError, match=r"parameters\.region\.choices"):
         params(region={"choices": ["US", "APAC"]})
 
 
@@ -65,7 +68,9 @@ def test_json_schema_rejects_unknown_names():
 
 def test_resolve_fills_defaults_and_keeps_given_values():
     values = resolve_parameters("r", params(), {"top_n": 5, "start": "2024-02-29"})
-    assert values["top_n"] == 5 and values["region"] == "EU" and values["start"] == "2024-02-29"
+    assert values["top_n"] == 5
+    assert values["region"] == "EU"
+    assert values["start"] == "2024-02-29"
     assert "today" not in values  # computed in the notebook unless given
 
 

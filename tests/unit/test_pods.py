@@ -20,7 +20,7 @@ CONFIG = load_compute_config(REPO / "config" / "profiles.yaml")
 K8S_VERSION = latest_version()
 EXAMPLES, _ = load_reports(REPO / "notebooks")
 RUN_ID = "20240131T060000Z-1a2b3c4d"
-SECRET_VALUE = "wJalrXUtnFEMI-very-secret"
+SECRET_VALUE = "wJalrXUtnFEMI-very-secret"  # noqa: S105 - a throw-away test value, not a credential
 
 
 def request_for(report, profile, store_url="s3://reports/prod", **kw):
@@ -58,14 +58,16 @@ def test_every_example_and_profile_is_a_valid_pod(report, profile):
     assert manifest["metadata"]["labels"]["nbreports.io/try-number"] == "1"
     assert manifest["metadata"]["labels"]["nbreports.io/dag-id"] == report.name
     if profile == "gpu":
-        assert manifest["spec"]["nodeSelector"] and manifest["spec"]["tolerations"]
+        assert manifest["spec"]["nodeSelector"]
+        assert manifest["spec"]["tolerations"]
 
 
 def test_credentials_only_through_the_secret():
     manifest = build_pod_manifest(request_for(EXAMPLES[0], "small"))
     text = json.dumps(manifest)
     assert SECRET_VALUE not in text  # a non-allow-listed store option never reaches the pod
-    assert "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
+    assert "AWS_SECRET_ACCESS_KEY" not in text
+    assert "AWS_ACCESS_KEY_ID" not in text
     [container] = manifest["spec"]["containers"]
     assert container["envFrom"] == [{"secretRef": {"name": "nbreports-store"}}]
     env = {e["name"]: e["value"] for e in container["env"]}
@@ -83,7 +85,8 @@ def test_local_store_is_mounted_read_only_except_the_run_folder(tmp_path):
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     run = f"/nbreports/store/runs/{report.name}/{RUN_ID}"
     assert mounts["/nbreports/store"]["readOnly"] is True
-    assert "readOnly" not in mounts[run] and mounts["/nbreports/report"]["readOnly"] is True
+    assert "readOnly" not in mounts[run]
+    assert mounts["/nbreports/report"]["readOnly"] is True
     assert container["args"][:2] == [f"{run}/input.ipynb", f"{run}/output.ipynb"]
     volumes = {v["name"]: v["hostPath"]["path"] for v in manifest["spec"]["volumes"]}
     assert volumes["run"] == f"{tmp_path}/store/runs/{report.name}/{RUN_ID}"
@@ -94,7 +97,9 @@ def test_local_store_is_mounted_read_only_except_the_run_folder(tmp_path):
 
 def test_names_and_labels_stay_valid_for_awkward_ids():
     name = pod_name("a_very_long_report_name_" + "x" * 40, "R" * 120, 10)
-    assert len(name) <= 63 and name == name.lower() and name[0].isalnum()
+    assert len(name) <= 63
+    assert name == name.lower()
+    assert name[0].isalnum()
     assert label_value("scheduled__2024-01-31T06:00:00+00:00") == "scheduled__2024-01-31T06-00-00-00-00"
     assert len(label_value("-" + "a" * 100)) == 63
 
@@ -117,7 +122,7 @@ def test_channel_and_digest_choose_the_image():
     pinned = parse_spec({"title": "t", "team": "analytics", "image": {"channel": "beta", "digest": digest}}, "r.yaml")
     assert CONFIG.image_for(beta) == "localhost/nbreports-kernel/analytics:beta"
     assert CONFIG.image_for(pinned) == f"localhost/nbreports-kernel/analytics@{digest}"
-    with pytest.raises(SpecError, match="image.digest"):
+    with pytest.raises(SpecError, match=r"image\.digest"):
         parse_spec({"title": "t", "image": {"digest": "latest"}}, "r.yaml")
     with pytest.raises(SpecError, match="executor"):
         parse_spec({"title": "t", "executor": "docker"}, "r.yaml")

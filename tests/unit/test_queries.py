@@ -56,13 +56,15 @@ def test_history_pages_cover_every_run_once_newest_first(db: PlatformDB) -> None
 def test_history_total_is_capped(db: PlatformDB, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runs, "COUNT_CAP", 5)
     page = runs.history(db, "sales", limit=2)
-    assert (page.total, page.total_exact) == (5, False) and page.next_cursor
+    assert (page.total, page.total_exact) == (5, False)
+    assert page.next_cursor
     assert runs.history(db, "sales", runs.HistoryFilter(status="failed")).total_exact
 
 
 def test_history_filters(db: PlatformDB) -> None:
     failed = runs.history(db, "sales", runs.HistoryFilter(status="failed"))
-    assert [r["run_id"] for r in failed.items] == ["r5", "r2"] and failed.total == 2
+    assert [r["run_id"] for r in failed.items] == ["r5", "r2"]
+    assert failed.total == 2
     by_version = runs.history(db, "sales", runs.HistoryFilter(notebook_version="bbbbbb"))
     assert {r["run_id"] for r in by_version.items} == {"r4", "r5", "r6"}
     window = runs.HistoryFilter(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
@@ -84,9 +86,12 @@ def test_history_refuses_short_version_prefix(db: PlatformDB) -> None:
 def test_catalog_has_last_run_success_rate_and_filters(db: PlatformDB) -> None:
     entries = {e["name"]: e for e in catalog.catalog(db)}
     sales = entries["sales"]
-    assert sales["last_run"]["run_id"] == "r6" and sales["last_published"]["run_id"] == "r6"
-    assert sales["success_rate"] == round(5 / 7, 4) and sales["runs_finished"] == 7
-    assert entries["ops"]["last_run"] is None and entries["ops"]["success_rate"] is None
+    assert sales["last_run"]["run_id"] == "r6"
+    assert sales["last_published"]["run_id"] == "r6"
+    assert sales["success_rate"] == round(5 / 7, 4)
+    assert sales["runs_finished"] == 7
+    assert entries["ops"]["last_run"] is None
+    assert entries["ops"]["success_rate"] is None
     assert [e["name"] for e in catalog.catalog(db, tag="money")] == ["sales"]
     assert [e["name"] for e in catalog.catalog(db, owner="BOB")] == ["ops"]
     assert [e["name"] for e in catalog.catalog(db, q="board ops")] == ["ops"]
@@ -98,7 +103,9 @@ def test_catalog_includes_reports_only_on_disk(db: PlatformDB, notebooks: Path) 
     disk, errors = load_reports(notebooks)
     assert not errors
     entry = next(e for e in catalog.catalog(db, disk) if e["name"] == "fresh")
-    assert entry["on_disk"] and entry["owner"] == "carol" and entry["last_run"] is None
+    assert entry["on_disk"]
+    assert entry["owner"] == "carol"
+    assert entry["last_run"] is None
     assert entry["parameters"][0]["name"] == "x"
 
 
@@ -111,8 +118,10 @@ def test_run_lookup_is_scoped_to_its_report(db: PlatformDB) -> None:
 
 def test_versions_count_their_runs(db: PlatformDB) -> None:
     by_sha = {v["sha256"]: v for v in versions.versions(db, "sales")}
-    assert by_sha[SHA_A]["runs"] == 4 and by_sha[SHA_B]["runs"] == 3
-    assert versions.has_version(db, "sales", SHA_A) and not versions.has_version(db, "ops", SHA_A)
+    assert by_sha[SHA_A]["runs"] == 4
+    assert by_sha[SHA_B]["runs"] == 3
+    assert versions.has_version(db, "sales", SHA_A)
+    assert not versions.has_version(db, "ops", SHA_A)
 
 
 def test_dict_diff_names_each_change() -> None:

@@ -82,8 +82,11 @@ def test_a_query_is_run_once_and_served_from_the_store_until_it_expires(store, e
 
     [name] = [n for n in entry_names(store) if n.endswith(".parquet")][:1]
     stats = store.read_json(Store.run_key("sales", run_id, "query_cache.json"))
-    assert stats["hits"] == 1 and stats["misses"] == 2 and stats["expired"] == stats["corrupt"] == 0
-    assert stats["bytes_read"] > 0 and stats["bytes_written"] > stats["bytes_read"]
+    assert stats["hits"] == 1
+    assert stats["misses"] == 2
+    assert stats["expired"] == stats["corrupt"] == 0
+    assert stats["bytes_read"] > 0
+    assert stats["bytes_written"] > stats["bytes_read"]
     assert len(entry_names(store)) == 2, name
 
 
@@ -93,8 +96,11 @@ def test_an_expired_entry_is_never_served(store, engine):
     add_sale(engine)
     time.sleep(0.3)
     after = cache.query(engine, SQL, {"region": "EU"})
-    assert len(before) == 2 and len(after) == 3
-    assert cache.stats.expired == 1 and cache.stats.hits == 0 and cache.stats.misses == 2
+    assert len(before) == 2
+    assert len(after) == 3
+    assert cache.stats.expired == 1
+    assert cache.stats.hits == 0
+    assert cache.stats.misses == 2
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "bit_flip", "other_key"])
@@ -113,7 +119,8 @@ def test_a_corrupt_entry_is_detected_never_served_and_recomputed(store, engine, 
     store.write_bytes(f"{PREFIX}/{eu}", bad)
     add_sale(engine)  # a recomputed answer differs from the cached one
     again = cache.query(engine, SQL, {"region": "EU"})
-    assert len(again) == 3 and set(again["region"]) == {"EU"}
+    assert len(again) == 3
+    assert set(again["region"]) == {"EU"}
     assert cache.stats.corrupt == 1
     value, _ = decode(store.read_bytes(f"{PREFIX}/{eu}"), eu.removesuffix(".parquet"))  # rewritten intact
     assert len(value) == 3
@@ -157,7 +164,8 @@ def test_dbapi_connection_and_engine_share_no_password_in_keys(engine, warehouse
         assert cache.query(raw, sql, {"r": "EU"})["total"].tolist() == first["total"].tolist() == [Decimal("30.75")]
         assert cache.stats.hits == 1
         ident = connection_identity(raw)
-        assert ident["dialect"] == "postgresql" and ident["database"] == warehouse.rsplit("/", 1)[1]
+        assert ident["dialect"] == "postgresql"
+        assert ident["database"] == warehouse.rsplit("/", 1)[1]
     finally:
         raw.close()
     secret = sa.create_engine("postgresql://alice:s3cret-pw@db.example:5432/dw")
@@ -200,11 +208,14 @@ def test_cached_function_calls_as_parquet_and_pickle(store):
     )
     assert calls == [(3, "a"), (3, "b"), (1, 2)]
     names = entry_names(store)
-    assert sum(n.endswith(".parquet") for n in names) == 2 and sum(n.endswith(".pickle") for n in names) == 1
+    assert sum(n.endswith(".parquet") for n in names) == 2
+    assert sum(n.endswith(".pickle") for n in names) == 1
     [pickled] = [n for n in names if n.endswith(".pickle")]
     data = store.read_bytes(f"{PREFIX}/{pickled}")
     store.write_bytes(f"{PREFIX}/{pickled}", data[:-3] + b"xyz")  # payload no longer matches its sha256
-    assert cache.call(summary, ([1, 2],), {})["sum"] == 3 and len(calls) == 4 and cache.stats.corrupt == 1
+    assert cache.call(summary, ([1, 2],), {})["sum"] == 3
+    assert len(calls) == 4
+    assert cache.stats.corrupt == 1
 
 
 def test_two_kernels_filling_the_same_entry_at_once_both_get_the_right_answer(local_store, engine):
@@ -223,17 +234,19 @@ def test_two_kernels_filling_the_same_entry_at_once_both_get_the_right_answer(lo
         t.start()
     for t in threads:
         t.join()
-    assert not errors and len(results) == 4
+    assert not errors
+    assert len(results) == 4
     for df in results:
         pd.testing.assert_frame_equal(df, results[0])
-    assert len(entry_names(store)) == 1 and not [n for n in store.list(PREFIX) if n.startswith(".")]
+    assert len(entry_names(store)) == 1
+    assert not [n for n in store.list(PREFIX) if n.startswith(".")]
 
 
 def test_the_kernel_helpers_count_per_run_from_the_engine_environment(tmp_path, warehouse):
     """A kernel-like child process: the store and the run come from NBREPORTS_* variables only."""
     run_id = new_run_id()
     code = (
-        "import sqlalchemy as sa\nfrom nbreports.querycache import cached, cached_query\n"
+        "import sqlalchemy as sa\nfrom nbreports.querycache import cached, cached_query\n"  # noqa: S608 - Python source for a child process, not SQL
         f"eng = sa.create_engine({warehouse!r})\n"
         "for _ in range(3):\n    df = cached_query(eng, 'select count(*) as n from sales')\n"
         "cached(sorted, [3, 1, 2])\nprint(int(df['n'][0]))\n"
@@ -246,7 +259,7 @@ def test_the_kernel_helpers_count_per_run_from_the_engine_environment(tmp_path, 
         "NBREPORTS_QUERY_CACHE_TTL_DAYS": "3",
     }
     env.pop("NBREPORTS_STORE_URL", None)
-    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)  # noqa: S603 - argv fixed by the test, no untrusted input
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "3"
     store = open_store(str(tmp_path / "home" / "store"))
@@ -274,9 +287,12 @@ def test_sweep_removes_expired_corrupt_and_abandoned_temporary_entries(local_sto
     assert sorted(n.rsplit("/", 1)[1] for n in result.removed) == sorted(
         [f"{'f' * 64}.parquet", stale.name, _keys(store, engine)[1] + ".parquet"]
     )
-    assert result.corrupt == 1 and result.kept == 3
-    assert fresh.exists() and not stale.exists()
-    assert cache.query(engine, SQL, {"region": "EU"}) is not None and cache.stats.hits == 1
+    assert result.corrupt == 1
+    assert result.kept == 3
+    assert fresh.exists()
+    assert not stale.exists()
+    assert cache.query(engine, SQL, {"region": "EU"}) is not None
+    assert cache.stats.hits == 1
 
 
 def test_lifecycle_rule_on_the_s3_bucket(s3_endpoint, tmp_path):
@@ -292,7 +308,8 @@ def test_lifecycle_rule_on_the_s3_bucket(s3_endpoint, tmp_path):
     assert summary["lifecycle_rules"] == ["team-logs", "nbreports-querycache-ttl", "nbreports-abort-incomplete-uploads"]
     assert set(rules) == {"team-logs", "nbreports-querycache-ttl", "nbreports-abort-incomplete-uploads"}
     ttl_rule = rules["nbreports-querycache-ttl"]
-    assert ttl_rule["Filter"]["Prefix"] == f"{prefix}/{PREFIX}/" and ttl_rule["Expiration"]["Days"] == 5
+    assert ttl_rule["Filter"]["Prefix"] == f"{prefix}/{PREFIX}/"
+    assert ttl_rule["Expiration"]["Days"] == 5
     assert rules["team-logs"]["Expiration"]["Days"] == 30
 
 

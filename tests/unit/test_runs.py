@@ -36,8 +36,10 @@ def test_successful_run_is_versioned_published_and_recorded(platform, notebooks)
     assert output.metadata["nbreports"]["parameters"] == {"n": 7, "label": "a"}
     assert output.metadata["nbreports"]["notebook_version"] == rep.notebook_sha
     [row] = recent_runs(platform.db, "echo")
-    assert row["status"] == "success" and row["parameters"] == {"n": 7, "label": "a"}
-    assert row["duration_s"] > 0 and row["html_uri"] == record["html_uri"]
+    assert row["status"] == "success"
+    assert row["parameters"] == {"n": 7, "label": "a"}
+    assert row["duration_s"] > 0
+    assert row["html_uri"] == record["html_uri"]
     assert row["peak_memory_bytes"] > 10_000_000  # the papermill process and its kernel, sampled
     assert list_versions(platform.db, "echo")[0]["sha256"] == rep.notebook_sha
 
@@ -50,7 +52,9 @@ def test_failing_cell_keeps_output_records_failure_and_leaves_latest(platform, n
         run_report(platform, bad, {})
     assert info.value.cell_index == 4
     failed = recent_runs(platform.db, "echo")[0]
-    assert failed["status"] == "failed" and failed["failed_cell"] == 4 and "bad data" in failed["error"]
+    assert failed["status"] == "failed"
+    assert failed["failed_cell"] == 4
+    assert "bad data" in failed["error"]
     output = nbformat.reads(
         platform.store.read_bytes(Store.run_key("echo", failed["run_id"], "output.ipynb")).decode(), as_version=4
     )
@@ -66,7 +70,8 @@ def test_invalid_parameters_write_nothing(platform, notebooks):
         run_report(platform, rep, {"m": 1})
     with pytest.raises(ParameterError, match="expected integer"):
         run_report(platform, rep, {"n": "1"})
-    assert platform.store.list("runs") == [] and platform.store.list("versions") == []
+    assert platform.store.list("runs") == []
+    assert platform.store.list("versions") == []
     assert recent_runs(platform.db, "echo") == []
 
 
@@ -162,7 +167,7 @@ def test_awkward_values_reach_the_kernel_unchanged(platform, notebooks):
 
 
 def test_hidden_code_is_not_in_the_html(platform, notebooks):
-    secret_source = "very_distinctive_variable_name = 41 + 1"
+    secret_source = "very_distinctive_variable_name = 41 + 1"  # noqa: S105 - a throw-away test value, not a credential
     shown = report(notebooks, "shown", None, secret_source + "\nprint(very_distinctive_variable_name)")
     hidden = report(
         notebooks,

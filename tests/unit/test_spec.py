@@ -8,7 +8,9 @@ from nbreports.reports.spec import load_spec, parse_spec
 
 def test_minimal_spec_gets_defaults():
     spec = parse_spec({"title": "T"}, "report.yaml")
-    assert spec.executor == "local" and spec.schedule is None and spec.cell_timeout == 600
+    assert spec.executor == "local"
+    assert spec.schedule is None
+    assert spec.cell_timeout == 600
     assert spec.publish.hide_code is False
 
 

@@ -5,14 +5,6 @@ from nbreports.identifiers import check_report_name, new_run_id
 from nbreports.storage.store import Store, open_store
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return open_store(str(tmp_path / "store"))
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return open_store(f"s3://reports/t-{tmp_path.name}", {"endpoint_url": endpoint})
-
-
 @pytest.mark.parametrize("name", ["..", "../x", "a/b", "/etc", "A", "", "x" * 64, "a b", ".hidden", "é"])
 def test_names_that_could_escape_the_store_are_rejected(name):
     with pytest.raises(UnsafePathError, match="invalid report name"):
@@ -31,21 +23,21 @@ def test_write_read_and_list(store):
     uri = store.write_bytes("runs/r/1/a.txt", b"hello")
     assert uri.endswith("runs/r/1/a.txt")
     assert store.read_bytes("runs/r/1/a.txt") == b"hello"
-    assert store.exists("runs/r/1/a.txt") and not store.exists("runs/r/1/b.txt")
+    assert store.exists("runs/r/1/a.txt")
+    assert not store.exists("runs/r/1/b.txt")
     store.write_json("runs/r/1/b.json", {"x": 1})
     assert store.list("runs/r/1") == ["a.txt", "b.json"]
 
 
 def test_missing_object_is_a_store_error_naming_it(store):
-    with pytest.raises(StoreError, match="nope.txt does not exist"):
+    with pytest.raises(StoreError, match=r"nope\.txt does not exist"):
         store.read_bytes("runs/r/1/nope.txt")
 
 
-def test_local_writes_leave_no_temporary_files(tmp_path):
-    store = open_store(str(tmp_path / "s"))
+def test_local_writes_leave_no_temporary_files(local_store, tmp_path):
     for i in range(5):
-        store.write_bytes("runs/r/x/f", str(i).encode())
-    assert [p.name for p in (tmp_path / "s/runs/r/x").iterdir()] == ["f"]
+        local_store.write_bytes("runs/r/x/f", str(i).encode())
+    assert [p.name for p in (tmp_path / "store/runs/r/x").iterdir()] == ["f"]
 
 
 def test_run_ids_are_unique_even_in_the_same_second():

@@ -52,7 +52,8 @@ def test_content_is_kept_once_and_every_save_is_logged(store, db):
     b = save_version(store, db, "sales", v2, kernel="python3", source="jupyter", author="bob")
     time.sleep(0.01)
     again = save_version(store, db, "sales", v1, kernel="python3", source="git", author="carol", origin="commit abc")
-    assert a == again == hashlib.sha256(v1).hexdigest() and b != a
+    assert a == again == hashlib.sha256(v1).hexdigest()
+    assert b != a
     assert store.list("versions") == sorted([f"{a}.ipynb", f"{b}.ipynb"])
     assert read_version(store, a) == v1
     saves = list_saves(store, db, "sales")
@@ -61,7 +62,8 @@ def test_content_is_kept_once_and_every_save_is_logged(store, db):
         (b, "jupyter", "bob", True),
         (a, "jupyter", "alice", True),
     ]
-    assert saves[2]["image"] == "registry/team:1" and saves[2]["kernel"] == "python3"
+    assert saves[2]["image"] == "registry/team:1"
+    assert saves[2]["kernel"] == "python3"
     row = resolve_version(db, "sales", a[:8])
     assert (row["author"], row["origin"], row["source"]) == ("alice", "jupyter://h/x", "jupyter")  # first provenance
     assert list_saves(store, db, "other") == []
@@ -107,7 +109,7 @@ for i in range(10_000):
 
 def test_a_writer_killed_mid_save_leaves_no_partial_version_and_no_row_without_content(local_store, db, tmp_path):
     store = local_store  # the writer process opens the same folder
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - argv fixed by the test, no untrusted input
         [sys.executable, "-c", KILLED_WRITER, str(tmp_path / "store"), db.url],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -152,7 +154,8 @@ def test_saves_at_the_same_moment_lose_nothing(store, db, same_content):
     shas = {hashlib.sha256(c).hexdigest() for c in contents}
     assert {r["sha256"] for r in list_versions(db, "sales")} == shas
     saves = list_saves(store, db, "sales")
-    assert len(saves) == len(contents) and {s["author"] for s in saves} == {f"user{i}" for i in range(6)}
+    assert len(saves) == len(contents)
+    assert {s["author"] for s in saves} == {f"user{i}" for i in range(6)}
     assert sum(s["first"] for s in saves) == len(shas)  # exactly one save recorded each new content
     for sha in shas:
         read_version(store, sha)
@@ -168,7 +171,8 @@ def test_restore_puts_a_version_back_and_keeps_what_it_replaces(store, db, noteb
     assert nb_path.read_bytes() == read_version(store, v1)
     saves = list_saves(store, db, "sales")
     assert [s["source"] for s in saves] == ["restore", "pre-restore", "jupyter"]
-    assert saves[0]["author"] == "alice" and v1 in saves[0]["origin"]
+    assert saves[0]["author"] == "alice"
+    assert v1 in saves[0]["origin"]
     assert read_version(store, saves[1]["sha256"]) == unsaved  # the edit that was never saved is kept
     assert sorted(p.name for p in folder.iterdir()) == ["report.yaml", "sales.ipynb"]  # no temporary file left
 
@@ -187,7 +191,9 @@ def test_versions_recorded_by_runs_without_a_save_log_are_listed(store, db):
     store.write_bytes(Store.version_key(sha), b"{}")
     db.add_version("sales", sha, 2, "python3", "run")  # what runner.store_version does today
     [save] = list_saves(store, db, "sales")
-    assert save["sha256"] == sha and save["source"] == "run" and save["saved_at"].endswith("+00:00")
+    assert save["sha256"] == sha
+    assert save["source"] == "run"
+    assert save["saved_at"].endswith("+00:00")
 
 
 def test_cli_versions_show_restore(home, notebooks, monkeypatch, capsys):
@@ -210,7 +216,8 @@ def test_cli_versions_show_restore(home, notebooks, monkeypatch, capsys):
 
     assert main(["versions", "sales"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[1] for line in lines] == [v2[:12], v1[:12]] and "bob" in lines[0]
+    assert [line.split()[1] for line in lines] == [v2[:12], v1[:12]]
+    assert "bob" in lines[0]
     assert main(["show", f"sales@{v1[:8]}"]) == 0
     assert "print('v1')" in capsys.readouterr().out
     assert main(["show", f"sales@{v1[:6]}"]) == 2
