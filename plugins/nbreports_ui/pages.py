@@ -1,7 +1,8 @@
-"""The HTML pages: thin shells that load ``app.js``, which draws them from the JSON API.
+"""The HTML pages: thin shells that load ``app.js`` (built from ``frontend/``), which draws them from the JSON API.
 
 Each page is also reachable as a tab of Airflow's own DAG and DAG-run pages (see the plugin's
-``external_views``); Airflow shows it in a sandboxed same-origin frame (see ``goAirflow`` in app.js).
+``external_views``); Airflow shows it in a sandboxed same-origin frame (how links leave it:
+``frontend/src/lib/links.ts``).
 """
 
 from __future__ import annotations
