@@ -184,6 +184,7 @@ class PodmanEngine(Engine):
         stream = logs.stdout
         if stream is None:  # stdout=PIPE always opens one
             logs.kill()
+            logs.wait()
             raise ExecutionError(f"podman logs of {container} has no stdout pipe")
 
         def pump() -> None:

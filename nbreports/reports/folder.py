@@ -51,7 +51,7 @@ def is_report_notebook(path: Path, spec: ReportSpec | None) -> bool:
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """Parse and validate a notebook file; errors name the file."""
     try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nb: nbformat.NotebookNode = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
         nbformat.validate(nb)
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(path), "", f"cannot read the notebook: {exc}") from exc

@@ -131,4 +131,5 @@ def inject(nb_bytes: bytes, parameters: dict[str, Any], kernel: str, provenance:
     if parameters:
         nb = parameterize_notebook(nb, parameters, kernel_name=kernel, language="python")
     nb.metadata["nbreports"] = provenance  # provenance travels with the notebook
-    return nbformat.writes(nb).encode()
+    text: str = nbformat.writes(nb)
+    return text.encode()

@@ -80,12 +80,12 @@ def _exporter_class() -> type[HTMLExporter]:
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-            resources = self._init_resources(resources)
+            resources = self._init_resources(resources)  # type: ignore[no-untyped-call]  # unannotated in nbconvert
             filter_data_type = WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources
             )
-            self.register_filter("highlight_code", highlight_code)
-            self.register_filter("filter_data_type", filter_data_type)
+            self.register_filter("highlight_code", highlight_code)  # type: ignore[no-untyped-call]  # as above
+            self.register_filter("filter_data_type", filter_data_type)  # type: ignore[no-untyped-call]  # as above
             html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return make_accessible(html), resources
 

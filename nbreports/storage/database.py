@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from nbreports.errors import DatabaseError
-from nbreports.storage.tables import NotebookVersionRow, ReportRow, RunRow, utcnow
+from nbreports.storage.tables import Base, NotebookVersionRow, ReportRow, RunRow, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -88,6 +88,14 @@ def _migrated_engine(url: str) -> sa.Engine:
     return engine
 
 
+def _table(row: type[Base]) -> sa.Table:
+    """The Table a row class is mapped to (SQLAlchemy types ``__table__`` as any FromClause)."""
+    table = row.__table__
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{row.__name__} is not mapped to a table")
+    return table
+
+
 class PlatformDB:
     """The writes of the platform records. Every method opens its own short transaction."""
 
@@ -127,8 +135,8 @@ class PlatformDB:
     ) -> None:
         """Record (or refresh) a report's title, owner, team, spec and parameters."""
         self._insert(
-            ReportRow.__table__,
-            {  # type: ignore[arg-type]
+            _table(ReportRow),
+            {
                 "name": name,
                 "title": title,
                 "owner": owner,
@@ -154,8 +162,8 @@ class PlatformDB:
     ) -> bool:
         """Record a notebook version of ``report``; False when it was known already."""
         return self._insert(
-            NotebookVersionRow.__table__,
-            {  # type: ignore[arg-type]
+            _table(NotebookVersionRow),
+            {
                 "report": report,
                 "sha256": sha256,
                 "size": size,
