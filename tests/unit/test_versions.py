@@ -122,7 +122,7 @@ def test_a_writer_killed_mid_save_leaves_no_partial_version_and_no_row_without_c
         time.sleep(0.35)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)  # waits, and closes both pipes
     assert proc.returncode == -signal.SIGKILL
     rows = list_versions(PlatformDB(db.url), "sales")
     assert rows, "at least one save completed"
