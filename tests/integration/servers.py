@@ -35,7 +35,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from nbreports.storage.database import PlatformDB, _migrated_engine
+from nbreports.storage.database import PlatformDB
 from tests.conftest import REPO, create_pg_database, drop_pg_database, free_port
 
 VENV_BIN = REPO / ".venv" / "bin"
@@ -349,5 +349,8 @@ def airflow_servers(airflow_home: dict[str, str], tmp_path_factory: pytest.TempP
         with running_airflow(env, folder) as servers:
             yield servers
     finally:
-        _migrated_engine.cache_clear()
+        # Close the pooled connections of this process's (cached) engine before the database goes:
+        # dropping the engine from the cache instead would leave them to the garbage collector
+        # (psycopg's ResourceWarning "deleted while still open", an error in this suite).
+        PlatformDB(platform_url).engine.dispose()
         drop_pg_database(platform_url)

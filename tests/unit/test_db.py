@@ -23,7 +23,7 @@ def url(request, tmp_path):
         return
     pg = create_pg_database("nbr_schema")
     yield pg
-    db._migrated_engine.cache_clear()
+    db.PlatformDB(pg).engine.dispose()  # close the cached engine's connections before the database goes
     drop_pg_database(pg)
 
 
