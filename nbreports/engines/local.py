@@ -43,6 +43,7 @@ class LocalEngine(Engine):
         spare, self._spare = self._spare, None
         if spare is not None:
             _stop(spare)
+            _close_pipes(spare)
 
     def execute(self, job: ExecutionJob, log: LogSink) -> ExecutionResult:
         """Run ``job`` in the child (the prestarted one, else a new one), stopped at the run timeout."""
@@ -73,6 +74,8 @@ class LocalEngine(Engine):
                     log(f"run timeout of {job.run_timeout}s reached: stopping the notebook")
                     _stop(proc)
             reader.join(timeout=5)
+            if not reader.is_alive():  # a pipe still being read is left to the reader thread
+                _close_pipes(proc)
             result = _read_result(result_file, proc.returncode)
             result.extra["peak_memory_bytes"] = memory.peak_bytes or None
         result.duration_s = round(time.monotonic() - start, 3)
@@ -114,6 +117,14 @@ def _pipe(stream: IO[str] | None, name: str) -> IO[str]:
     if stream is None:
         raise RuntimeError(f"the papermill child was started without a {name} pipe")
     return stream
+
+
+def _close_pipes(proc: subprocess.Popen[str]) -> None:
+    """Close our ends of the child's pipes once it is done with them (no unclosed-file warnings)."""
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
