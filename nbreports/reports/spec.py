@@ -6,7 +6,6 @@ specs raise ``SpecError`` naming the file, the field and what was expected.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -153,11 +152,6 @@ class ReportSpec(_Strict):
         if self.schedule and self.triggered_by:
             raise ValueError("give either 'schedule' or 'triggered_by', not both")
         return self
-
-    @property
-    def run_timeout_delta(self) -> timedelta:
-        """``run_timeout`` as a timedelta."""
-        return timedelta(seconds=self.run_timeout)
 
 
 def parse_spec(data: Any, file: str) -> ReportSpec:
