@@ -7,9 +7,10 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
     ├── SpecError            a report spec or notebook is invalid (names file and field)
     ├── ParameterError       run parameters do not match the notebook's schema
     │   └── ProfileError     the compute profile asked for is unknown or not allowed for the team
-    ├── ConfigError          the administrators' compute config (profiles, teams, images) is invalid
+    ├── ConfigError          the administrators' compute config or teams file is invalid
     │   └── UnknownEngineError  no execution engine of that name is registered
     ├── ReportNotFound       no such report in the notebooks folder
+    ├── AccessDenied         the policy does not let this user do this to this report
     ├── StoreError           reading or writing the store failed
     │   ├── UnsafePathError  a report name or path would escape the store
     │   └── CorruptObjectError  a stored object fails its checksum or format (never served)
@@ -78,6 +79,19 @@ class UnknownEngineError(ConfigError):
 
 class ReportNotFound(NbreportsError):
     """No report of that name exists."""
+
+
+class AccessDenied(NbreportsError):
+    """The access policy does not let a user take an action on a report."""
+
+    def __init__(self, user: str, report: str, action: str) -> None:
+        self.user = user
+        self.report = report
+        self.action = action
+        super().__init__(f"{user!r} may not {action} report {report!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.user, self.report, self.action))
 
 
 class StoreError(NbreportsError):

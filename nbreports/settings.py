@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="The administrators' compute config (profiles, team environments, images). "
         "Empty means config/profiles.yaml beside the notebooks folder.",
     )
+    teams_file: Path | None = Field(
+        default=None,
+        description="The administrators' teams file (members, folders, profiles, restricted flag). "
+        "Empty means config/teams.yaml beside the notebooks folder; without one, only admins may act.",
+    )
     store_url: str = Field(
         default="",
         description="Where runs and notebook versions are kept: a local folder or s3://bucket/prefix. "
@@ -112,6 +117,11 @@ class Settings(BaseSettings):
     def resolved_profiles_file(self) -> Path:
         """The compute config file: the setting, else config/profiles.yaml beside the notebooks folder."""
         return (self.profiles_file or self.resolved_notebooks_dir.parent / "config" / "profiles.yaml").absolute()
+
+    @cached_property
+    def resolved_teams_file(self) -> Path:
+        """The teams file: the setting, else config/teams.yaml beside the notebooks folder."""
+        return (self.teams_file or self.resolved_notebooks_dir.parent / "config" / "teams.yaml").absolute()
 
     @cached_property
     def resolved_author(self) -> str:

@@ -34,6 +34,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The shipped teams file decides who owns which report folder, also for copies of the examples in
+# temporary notebooks folders (which have no config/ of their own); set before anything reads it.
+os.environ.setdefault("NBREPORTS_TEAMS_FILE", str(REPO / "config" / "teams.yaml"))
 PG_ADMIN_URL = os.environ.get("NBREPORTS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 SERVICE_MARKERS = ("postgres", "s3", "airflow", "e2e", "pods", "browser")

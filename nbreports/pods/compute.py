@@ -1,8 +1,8 @@
-"""Compute profiles, team environments and kernel images, from the administrators' config file.
+"""Compute profiles, team environments and kernel images, from the administrators' config files.
 
-One file (``config/profiles.yaml`` by default, ``NBREPORTS_PROFILES_FILE`` to move it) says
-which profiles exist and which each team may use, so a report can only ask for what its team
-is allowed: anything else is refused before a pod starts.
+``config/profiles.yaml`` (``NBREPORTS_PROFILES_FILE`` to move it) says which profiles and images
+exist; the teams file (``nbreports.access.teams``) says which each team may use, so a report can
+only ask for what its team is allowed: anything else is refused before a pod starts.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from nbreports.access.teams import Team, load_teams, teams_path
 from nbreports.errors import ConfigError, ProfileError
 from nbreports.reports.spec import ReportSpec
 from nbreports.settings import get_settings
@@ -36,19 +37,6 @@ class Profile(_Strict):
     tolerations: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class Team(_Strict):
-    """A team's kernel environment and the profiles its reports may use."""
-
-    environment: str = Field(description="Kernel image (images/teams/<environment>) the team's reports run on.")
-    profiles: list[str] = Field(min_length=1, description="Profiles the team may use.")
-    default_profile: str | None = None
-
-    @property
-    def default(self) -> str:
-        """The team's default profile: ``default_profile``, else its first profile."""
-        return self.default_profile or self.profiles[0]
-
-
 class Images(_Strict):
     """Where the kernel images are, and the channel (tag) reports follow unless they say otherwise."""
 
@@ -57,20 +45,20 @@ class Images(_Strict):
 
 
 class ComputeConfig(_Strict):
-    """The administrators' compute config: images, namespace, store secret, profiles and teams."""
+    """The administrators' compute config: images, namespace, store secret, profiles; teams from the teams file."""
 
     images: Images = Field(default_factory=Images)
     namespace: str | None = None
     store_secret: str = Field(default="nbreports-store", description="Secret with the store credentials.")
     profiles: dict[str, Profile]
-    teams: dict[str, Team]
+    teams: dict[str, Team] = Field(default_factory=dict, description="Filled in from the teams file.")
 
     @model_validator(mode="after")
     def _known_profiles(self) -> ComputeConfig:
         for team_name, team in self.teams.items():
             unknown = [p for p in [*team.profiles, team.default] if p not in self.profiles]
             if unknown:
-                raise ValueError(f"team {team_name!r} names unknown profiles {unknown}")
+                raise ValueError(f"team {team_name!r} (teams file) names unknown profiles {unknown}")
             if team.default not in team.profiles:
                 raise ValueError(f"team {team_name!r}: default_profile must be one of its profiles")
         return self
@@ -114,9 +102,13 @@ def config_path(notebooks_dir: Path | None = None) -> Path:
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, mtime_ns: int) -> ComputeConfig:
+def _load(path: str, mtime_ns: int, teams_file: str, teams_mtime_ns: int) -> ComputeConfig:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "teams" in data:
+            raise ConfigError(f"{path}: teams: teams are declared in the teams file ({teams_file}) now")
+        if isinstance(data, dict):
+            data["teams"] = load_teams(Path(teams_file)).teams
         return ComputeConfig.model_validate(data)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the compute config {path}: {exc}") from exc
@@ -126,14 +118,23 @@ def _load(path: str, mtime_ns: int) -> ComputeConfig:
         raise ConfigError(f"{path}: {where}: {first['msg'].removeprefix('Value error, ')}") from exc
 
 
-def load_compute_config(path: Path | None = None) -> ComputeConfig:
-    """The compute config, re-read only when the file changes."""
-    path = (path or config_path()).absolute()
+def _mtime(path: Path) -> int:
     try:
-        mtime = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise ConfigError(f"no compute config at {path} (set NBREPORTS_PROFILES_FILE)") from exc
-    return _load(str(path), mtime)
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def load_compute_config(path: Path | None = None, teams: Path | None = None) -> ComputeConfig:
+    """The compute config with the teams' entries, re-read only when one of the files changes.
+
+    ``teams`` defaults to the teams file beside the compute config's folder's notebooks.
+    """
+    path = (path or config_path()).absolute()
+    if not path.is_file():
+        raise ConfigError(f"no compute config at {path} (set NBREPORTS_PROFILES_FILE)")
+    teams = (teams or teams_path()).absolute()
+    return _load(str(path), _mtime(path), str(teams), _mtime(teams))
 
 
 POD_EXECUTORS = ("podman", "kubernetes")

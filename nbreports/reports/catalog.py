@@ -14,6 +14,8 @@ from typing import Any
 
 import nbformat
 
+from nbreports.access.rules import ReportRules, resolve_rules
+from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ReportNotFound, SpecError, UnsafePathError
 from nbreports.identifiers import check_report_name
 from nbreports.reports.folder import notebook_file, read_notebook
@@ -35,6 +37,7 @@ class Report:
     parameters: list[Parameter]
     doc_md: str
     notebook_sha: str
+    rules: ReportRules
     kernel: str | None = None
 
     @property
@@ -69,8 +72,12 @@ def _derive(nb_path: Path, spec: ReportSpec, spec_file: str) -> dict[str, Any]:
     }
 
 
-def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
-    """Load one report folder. Raises ``SpecError`` (or ``UnsafePathError``) when it is invalid."""
+def load_report(folder: Path, cache_dir: Path | None = None, teams: TeamsConfig | None = None) -> Report:
+    """Load one report folder. Raises ``SpecError`` (or ``UnsafePathError``) when it is invalid.
+
+    ``teams`` is the teams file the report's team and grants are checked against (default: the
+    one beside the notebooks folder); the spec comes back with its owning team filled in.
+    """
     folder = folder.absolute()
     try:
         name = check_report_name(folder.name)
@@ -82,6 +89,9 @@ def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
     except FileNotFoundError:
         raise SpecError(str(spec_path), "", f"missing {SPEC_FILE}: every report folder needs one") from None
     spec = load_spec(spec_path, spec_bytes)
+    teams = teams or load_teams(teams_path(folder.parent))
+    rules = resolve_rules(str(spec_path), name, spec.team, spec.access, teams)
+    spec = spec.model_copy(update={"team": rules.team})
     nb_path = notebook_file(folder, spec)
     nb_bytes = nb_path.read_bytes()
     nb_sha = hashlib.sha256(nb_bytes).hexdigest()
@@ -108,6 +118,7 @@ def load_report(folder: Path, cache_dir: Path | None = None) -> Report:
         parameters=parameters_from_dicts(derived["parameters"]),
         doc_md=derived["doc_md"],
         notebook_sha=nb_sha,
+        rules=rules,
         kernel=derived.get("kernel"),
     )
 
@@ -122,9 +133,10 @@ def discover(notebooks_dir: Path) -> list[Path]:
 def load_reports(notebooks_dir: Path, cache_dir: Path | None = None) -> tuple[list[Report], dict[str, SpecError]]:
     """All valid reports, and an error per invalid one (one bad report never hides the others)."""
     reports, errors = [], {}
+    teams = load_teams(teams_path(notebooks_dir))
     for folder in discover(notebooks_dir):
         try:
-            reports.append(load_report(folder, cache_dir))
+            reports.append(load_report(folder, cache_dir, teams))
         except SpecError as exc:
             errors[str(folder)] = exc
     return reports, errors

@@ -14,6 +14,7 @@ import yaml
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from nbreports.access.grants import AccessGrants
 from nbreports.errors import SpecError
 from nbreports.identifiers import REPORT_NAME
 
@@ -93,7 +94,14 @@ class ReportSpec(_Strict):
     title: str = Field(description="Human title of the report.")
     description: str = ""
     owner: str = Field(default="nbreports", description="Person or group answerable for the report.")
-    team: str = Field(default="default", description="Team whose environment and profiles the report uses.")
+    team: str = Field(
+        default="",
+        description="The team owning the report's folder in the teams file (filled in when empty; "
+        "naming another team is an error).",
+    )
+    access: AccessGrants = Field(
+        default_factory=AccessGrants, description="Who outside the team may view or execute the report."
+    )
     notebook: str | None = Field(default=None, description="Notebook file in the report folder.")
     schedule: str | None = Field(default=None, description="Cron expression or preset such as @daily.")
     timezone: str = Field(default="UTC", description="IANA time zone the schedule is read in.")

@@ -129,12 +129,16 @@ def test_channel_and_digest_choose_the_image():
 
 
 def test_bad_config_is_a_clear_error(tmp_path):
-    bad = tmp_path / "profiles.yaml"
-    bad.write_text(
-        yaml.safe_dump({"profiles": {"small": {}}, "teams": {"a": {"environment": "a", "profiles": ["small", "big"]}}})
-    )
-    with pytest.raises(ConfigError, match="team 'a' names unknown profiles"):
-        load_compute_config(bad)
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(yaml.safe_dump({"profiles": {"small": {}}}))
+    teams = tmp_path / "teams.yaml"
+    teams.write_text(yaml.safe_dump({"teams": {"a": {"environment": "a", "profiles": ["small", "big"]}}}))
+    with pytest.raises(ConfigError, match=r"team 'a' \(teams file\) names unknown profiles \['big'\]"):
+        load_compute_config(profiles, teams)
+    old_style = tmp_path / "old.yaml"
+    old_style.write_text(yaml.safe_dump({"profiles": {"small": {}}, "teams": {"a": {"profiles": ["small"]}}}))
+    with pytest.raises(ConfigError, match="teams are declared in the teams file"):
+        load_compute_config(old_style, teams)
     with pytest.raises(ConfigError, match="no compute config"):
         load_compute_config(tmp_path / "missing.yaml")
     assert isinstance(CONFIG, ComputeConfig)
