@@ -14,7 +14,8 @@ FRONTEND_STAMP := $(FRONTEND)/node_modules/.make-built
 
 .PHONY: help install frontend demo test test-unit lint bench bench-quick bench-more clean images test-pods FORCE
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/setup-build-deps.sh
+	@scripts/setup-build-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine, on a bare one too (idempotent, quick when done):
-# PostgreSQL running on 127.0.0.1:5432, Debian's Chromium for the browser tests, podman with the
-# debootstrap base image and the analytics kernel image for the pod tests.
+# PostgreSQL running on 127.0.0.1:5432, Debian's slapd and ldap-utils (the tests start their own
+# slapd: tests/integration/ldap_server.py), Debian's Chromium for the browser tests, podman with
+# the debootstrap base image and the analytics kernel image for the pod tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -9,6 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v pg_isready >/dev/null || need+=(postgresql postgresql-client)
 command -v make >/dev/null || need+=(make)
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapsearch >/dev/null || need+=(ldap-utils)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
