@@ -9,16 +9,20 @@ that owns its folder is its team, and a spec naming another one is an error.
 from __future__ import annotations
 
 import fnmatch
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nbreports.errors import ConfigError
 from nbreports.settings import get_settings
 
 PERSONAL_ROLE_PREFIX = "nbr-user-"
+# A distinguished name such as cn=analytics,ou=groups,dc=example,dc=com (quote it in YAML flow lists:
+# [cn=a,ou=b] is a list of two strings there).
+_DN = re.compile(r"^[A-Za-z][\w-]*=[^,=]+(,[A-Za-z][\w-]*=[^,=]+)*$")
 
 
 class _Strict(BaseModel):
@@ -45,6 +49,20 @@ class Team(_Strict):
         """The team's default profile: ``default_profile``, else its first profile."""
         return self.default_profile or self.profiles[0]
 
+    @field_validator("groups")
+    @classmethod
+    def _distinguished_names(cls, groups: list[str]) -> list[str]:
+        return _check_dns(groups)
+
+
+def _check_dns(groups: list[str]) -> list[str]:
+    for group in groups:
+        if not _DN.match(group):
+            raise ValueError(
+                f"{group!r} is not a group DN such as 'cn=analytics,ou=groups,dc=example,dc=com' (quote it)"
+            )
+    return groups
+
 
 class KnownUser(_Strict):
     """A person grants may name; ``roles`` are what ``nbr access`` assumes when asked about them."""
@@ -57,6 +75,12 @@ class TeamsConfig(_Strict):
 
     admin_roles: list[str] = Field(default_factory=lambda: ["Admin"], description="Roles that may do everything.")
     admin_groups: list[str] = Field(default_factory=list, description="Directory groups mapped to the admin roles.")
+
+    @field_validator("admin_groups")
+    @classmethod
+    def _admin_dns(cls, groups: list[str]) -> list[str]:
+        return _check_dns(groups)
+
     viewer_roles: list[str] = Field(
         default_factory=list, description="Roles that may view every report that is not restricted."
     )

@@ -47,7 +47,10 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
     from nbreports.reports.catalog import load_reports
 
     reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
+    only = getattr(args, "only", None)  # with --as: the reports that person may view
     for report in reports:
+        if only is not None and report.name not in only:
+            continue
         if args.names:
             print(report.name)
         else:
