@@ -12,11 +12,14 @@ from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
+from nbreports.access.policy import role_actions
+from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ConfigError, SpecError
 from nbreports.pods.compute import POD_EXECUTORS, config_path, load_compute_config
 from nbreports.reports.catalog import Report, load_reports
 from nbreports.reports.parameters import Parameter
 from nbreports.settings import Settings, get_settings
+from operators.access_control import access_control
 from operators.report import (
     FORCE_PARAM,
     PROFILE_PARAM,
@@ -75,7 +78,7 @@ def _profile_param(report: Report) -> dict[str, Param]:
     None if the config is broken: prepare then refuses the run with the config's error.
     """
     try:
-        config = load_compute_config(config_path(report.folder.parent))
+        config = load_compute_config(config_path(report.folder.parent), teams_path(report.folder.parent))
         allowed = config.allowed_profiles(report.spec.team)
     except ConfigError:
         return {}
@@ -101,13 +104,16 @@ def _schedule(report: Report) -> Any:
     return CronTriggerTimetable(spec.schedule, timezone=spec.timezone)
 
 
-def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
+def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsConfig | None = None) -> DAG:
     """Build the DAG prepare → execute → publish of one report.
 
     :param report: the report, as loaded by ``nbreports.reports.catalog``.
     :param notebooks_dir: the folder of report folders the tasks read; by default the report folder's parent.
+    :param teams: the teams file (for its admin roles, left out of ``access_control``); by default
+        the one beside the notebooks folder.
     """
     spec = report.spec
+    teams = teams or load_teams(teams_path(report.folder.parent))
     folder = str(notebooks_dir or report.folder.parent)
     with DAG(
         dag_id=report.name,
@@ -121,6 +127,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None) -> DAG:
         default_args={"owner": spec.owner},
         dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
         render_template_as_native_obj=True,
+        access_control=access_control(role_actions(report.rules, teams.admin_roles)),
     ) as dag:
         common: dict[str, Any] = {"report": report.name, "notebooks_dir": folder}
         prepare = PrepareReportOperator(task_id="prepare", **common)
@@ -169,7 +176,10 @@ def build_dags(settings: Settings | None = None) -> dict[str, DAG]:
     """
     settings = settings or get_settings()
     reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
-    dags: dict[str, DAG] = {report.name: build_dag(report, settings.resolved_notebooks_dir) for report in reports}
+    teams = load_teams(teams_path(settings.resolved_notebooks_dir))
+    dags: dict[str, DAG] = {
+        report.name: build_dag(report, settings.resolved_notebooks_dir, teams) for report in reports
+    }
     if errors:
         dags["nbreports_invalid_reports"] = InvalidReports(errors)
     return dags

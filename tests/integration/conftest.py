@@ -36,9 +36,12 @@ def airflow_home(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-test-jwt-secret-" + "x" * 48,
         "NBREPORTS_NOTEBOOKS_DIR": str(REPO / "notebooks"),
     }
+    # with the FAB auth manager configured, `db migrate` also creates FAB's tables (users, roles,
+    # permissions: its auth manager's DB manager); the servers use FAB, `airflow dags test` needs none
+    fab = {"AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}
     subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
         [str(VENV_BIN / "airflow"), "db", "migrate"],
-        env={**os.environ, **env},
+        env={**os.environ, **env, **fab},
         check=True,
         capture_output=True,
         timeout=300,
@@ -61,7 +64,9 @@ def airflow_env(airflow_home: dict[str, str], tmp_path: Path, pg_platform_url: s
     return env
 
 
-# Real Airflow servers (api-server, scheduler, dag-processor, triggerer) for e2e and UI tests.
+# A real LDAP directory (slapd) for the session, and real Airflow servers (api-server, scheduler,
+# dag-processor, triggerer) logging people in against it, for e2e, auth and UI tests.
+from tests.integration.ldap_server import LdapServer, ldap_server  # noqa: E402, F401
 from tests.integration.servers import AirflowServers, airflow_servers  # noqa: E402, F401
 
 

@@ -2,9 +2,13 @@
 
 ``airflow_servers`` (module scope) starts ``airflow api-server``, ``scheduler``, ``dag-processor``
 and ``triggerer`` with the LocalExecutor, the metadata database on PostgreSQL (``airflow_home``),
-this repo's DAGs and plugin, the SimpleAuthManager with fixed users, and the platform database on
-PostgreSQL. It yields an :class:`AirflowServers`: ``base_url``, ``token(user)``, ``client(user)``
-(an ``httpx.Client`` with a Bearer token), and helpers to trigger and wait for DAG runs.
+this repo's DAGs, plugin and teams file (``config/teams.yaml``), the FAB auth manager with LDAP
+logins against the session's real slapd (``ldap_server``: people admin, alice, bob, paula, carol,
+nora, dave with passwords ``<name>-pw``; ``config/webserver_config.py``), the platform's roles made
+by ``python -m operators.fab_roles`` before the dag-processor starts, and the platform database
+on PostgreSQL. It yields an :class:`AirflowServers`: ``base_url``, ``token(user)``,
+``client(user)`` (an ``httpx.Client`` with a Bearer token), and helpers to trigger and wait for
+DAG runs. Module scope: the modules seed and count runs in a platform database of their own.
 
 Each server's output goes to a log file in the module's temporary folder; the tails are printed
 when the servers do not come up, and attached to the report of any failing test that used them
@@ -14,14 +18,13 @@ group, which is killed at teardown, also after a failure.
 Usage in another test module::
 
     def test_something(airflow_servers):
-        client = airflow_servers.client("viewer")
+        client = airflow_servers.client("alice")
         assert client.get("/api/v2/dags").status_code == 200
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -37,16 +40,15 @@ import pytest
 
 from nbreports.storage.database import PlatformDB
 from tests.conftest import REPO, create_pg_database, drop_pg_database, free_port
+from tests.integration.ldap_server import GROUPS, PEOPLE, LdapServer, password
 
 VENV_BIN = REPO / ".venv" / "bin"
 SERVERS = ("api-server", "scheduler", "dag-processor", "triggerer")
-#: user -> (role, password); roles of the SimpleAuthManager: viewer, user, op, admin
+#: user -> (directory groups, password): the people of ``tests/integration/ldap_server.py``
 USERS: dict[str, tuple[str, str]] = {
-    "admin": ("admin", "admin-pw"),
-    "op": ("op", "op-pw"),
-    "user": ("user", "user-pw"),
-    "viewer": ("viewer", "viewer-pw"),
+    name: (",".join(g for g, members in GROUPS.items() if name in members), password(name)) for name in PEOPLE
 }
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 FINAL_STATES = {"success", "failed"}
 STARTUP_TIMEOUT = 120.0
 
@@ -285,16 +287,33 @@ def _parse_ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
+def auth_env(ldap_server: LdapServer) -> dict[str, str]:
+    """The FAB auth manager with LDAP logins against ``ldap_server`` (``config/webserver_config.py``)."""
+    return {
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
+        "AIRFLOW__FAB__CONFIG_FILE": str(REPO / "config" / "webserver_config.py"),
+        "NBREPORTS_LDAP_URL": ldap_server.url,
+        "NBREPORTS_LDAP_PEOPLE_DN": ldap_server.people_dn,
+    }
+
+
+def ensure_roles(env: dict[str, str]) -> None:
+    """``python -m operators.fab_roles``: the base role and every role the teams file names."""
+    subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
+        [str(VENV_BIN / "python"), "-m", "operators.fab_roles"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 def server_env(base_env: dict[str, str], folder: Path, port: int) -> dict[str, str]:
-    """The servers' environment on top of ``airflow_home``'s: auth, API address, unpaused DAGs."""
-    passwords = folder / "passwords.json"
-    passwords.write_text(json.dumps({user: pw for user, (_, pw) in USERS.items()}))
+    """The servers' environment on top of ``airflow_home``'s and the auth's: API address, unpaused DAGs."""
     base_url = f"http://127.0.0.1:{port}"
     return {
         **base_env,
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{role}" for u, (role, _) in USERS.items()),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__HOST": "127.0.0.1",
@@ -320,6 +339,8 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
     servers = AirflowServers(base_url=f"http://127.0.0.1:{port}", env=server_env(base_env, folder, port), folder=folder)
     try:
         started = time.monotonic()
+        ensure_roles(servers.env)  # before the dag-processor syncs access_control into them
+        servers.timings["roles"] = time.monotonic() - started
         servers.start()
         servers.wait_healthy()
         servers.timings["healthy"] = time.monotonic() - started
@@ -329,7 +350,9 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
 
 
 @pytest.fixture(scope="module")
-def airflow_servers(airflow_home: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServers]:
+def airflow_servers(
+    airflow_home: dict[str, str], ldap_server: LdapServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AirflowServers]:
     """Real Airflow servers for one test module (see the module docstring), with a platform
     database of their own, so modules never see each other's runs."""
     folder = tmp_path_factory.mktemp("servers")
@@ -337,6 +360,7 @@ def airflow_servers(airflow_home: dict[str, str], tmp_path_factory: pytest.TempP
     env = {
         **os.environ,
         **airflow_home,
+        **auth_env(ldap_server),
         "NBREPORTS_HOME": str(folder / "nbr-home"),
         "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
     }
