@@ -2,6 +2,7 @@
 
 A child process keeps a crashing or memory-hungry kernel client away from the Airflow task
 process, lets the run timeout kill everything cleanly, and streams cell output line by line.
+Neither the child nor the kernel gets a way to the platform database (``engines/environment.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
+from nbreports.engines.environment import kernel_environment, without_platform
 from nbreports.engines.process_memory import PeakMemory
 from nbreports.runs.states import FailureKind, RunStatus
 
@@ -64,7 +66,7 @@ class LocalEngine(Engine):
                         "cwd": str(job.cwd),
                         "cell_timeout": job.cell_timeout,
                         "result_path": str(result_file),
-                        "env": job.env,
+                        "env": kernel_environment(job.env, str(Path(tmp) / "home")),
                     },
                 )
                 try:
@@ -94,7 +96,7 @@ def _spawn() -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**without_platform(os.environ), "PYTHONUNBUFFERED": "1"},
         start_new_session=True,  # its own process group, so a timeout kills the kernel too
     )
 

@@ -44,7 +44,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    os.environ.update(job["env"])  # the kernel inherits it: store location, report and run id
+    os.environ.update(job["env"])  # the kernel inherits it: store location, report and run id (no database)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         papermill.execute_notebook(

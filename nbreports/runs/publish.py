@@ -9,6 +9,8 @@ import nbformat
 
 from nbreports.engines import ExecutionResult
 from nbreports.errors import StoreError
+from nbreports.kernel.report import FILE as KERNEL_REPORT
+from nbreports.kernel.report import checked_sections
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.render import render_html
 from nbreports.runs.scraps import read_scraps, small_scraps
@@ -79,9 +81,12 @@ def _seconds_since(plan: RunPlan, ended: datetime) -> float:
 
 
 def _run_metrics(platform: Platform, plan: RunPlan) -> dict[str, Any]:
-    """Counters the kernel side left beside the run (e.g. the query cache's hits and misses)."""
+    """What the kernel reported in the run's ``kernel.json`` (query-cache counts, upstream runs read), checked.
+
+    The kernel has no way to the platform database: this is where what it reports is recorded.
+    """
     try:
-        return {"query_cache": platform.store.read_json(plan.key("query_cache.json"))}
+        return checked_sections(platform.store.read_json(plan.key(KERNEL_REPORT)))
     except StoreError:
         return {}
 

@@ -81,7 +81,7 @@ def test_a_query_is_run_once_and_served_from_the_store_until_it_expires(store, e
     assert other["amount"].tolist() == [Decimal("7.00")]
 
     [name] = [n for n in entry_names(store) if n.endswith(".parquet")][:1]
-    stats = store.read_json(Store.run_key("sales", run_id, "query_cache.json"))
+    stats = store.read_json(Store.run_key("sales", run_id, "kernel.json"))["query_cache"]
     assert stats["hits"] == 1
     assert stats["misses"] == 2
     assert stats["expired"] == stats["corrupt"] == 0
@@ -263,7 +263,7 @@ def test_the_kernel_helpers_count_per_run_from_the_engine_environment(tmp_path, 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "3"
     store = open_store(str(tmp_path / "home" / "store"))
-    stats = store.read_json(Store.run_key("sales", run_id, "query_cache.json"))
+    stats = store.read_json(Store.run_key("sales", run_id, "kernel.json"))["query_cache"]
     assert (stats["hits"], stats["misses"]) == (2, 2)
     [entry] = [n for n in entry_names(store) if n.endswith(".parquet")]
     _, meta = decode(store.read_bytes(f"{PREFIX}/{entry}"), entry.removesuffix(".parquet"))

@@ -19,8 +19,9 @@ Why it can be trusted:
 * writes go through ``Store.write_bytes`` (atomic rename locally, one PUT on S3), so a reader sees an
   old entry or a new one, never half of one, and two kernels computing the same entry both win.
 
-Hits, misses and bytes of a run are written to ``runs/<report>/<run_id>/query_cache.json`` when the
-engine sets ``NBREPORTS_REPORT`` and ``NBREPORTS_RUN_ID`` (publish copies it into the run's metrics).
+Hits, misses and bytes of a run are the ``query_cache`` section of ``runs/<report>/<run_id>/kernel.json``
+when the engine sets ``NBREPORTS_REPORT`` and ``NBREPORTS_RUN_ID`` (``nbreports.kernel.report``; publish
+records them as the run's metrics: the kernel itself never reaches the platform database).
 Pickled entries are loaded with ``pickle``: the store must be as trusted as the notebooks themselves.
 """
 
@@ -36,17 +37,19 @@ from typing import Any
 from nbreports.errors import CorruptObjectError, StoreError
 from nbreports.kernel.querycache.entries import EntryMeta, decode, encode_parquet, encode_pickle
 from nbreports.kernel.querycache.keys import connection_identity, digest, function_identity
+from nbreports.kernel.report import KernelReport, current_report
 from nbreports.settings import Settings, get_settings
 from nbreports.storage.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "querycache"
+SECTION = "query_cache"  # of the run's kernel.json
 
 
 @dataclass
 class CacheStats:
-    """The cache's hits, misses and bytes in this run, as ``query_cache.json`` holds them."""
+    """The cache's hits, misses and bytes in this run, as ``kernel.json``'s ``query_cache`` section holds them."""
 
     hits: int = 0
     misses: int = 0
@@ -60,17 +63,25 @@ _MISSING = object()
 
 
 class QueryCache:
-    """Entries in ``store``; counts of this run written to ``runs/<report>/<run_id>/query_cache.json``."""
+    """Entries in ``store``; counts of this run in ``runs/<report>/<run_id>/kernel.json`` (``query_cache``)."""
 
-    def __init__(self, store: Store, ttl: timedelta, report: str | None = None, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ttl: timedelta,
+        report: str | None = None,
+        run_id: str | None = None,
+        kernel_report: KernelReport | None = None,
+    ) -> None:
         self.store = store
         self.ttl = ttl
         self.report, self.run_id = report, run_id
         self.stats = CacheStats()
         self._lock = threading.Lock()
-        if self._stats_key:
-            with contextlib.suppress(StoreError, TypeError):  # a restarted kernel keeps counting
-                self.stats = CacheStats(**store.read_json(self._stats_key))
+        self._report = kernel_report or (KernelReport(store, report, run_id) if report and run_id else None)
+        if self._report:
+            with contextlib.suppress(TypeError):  # a restarted kernel keeps counting
+                self.stats = CacheStats(**(self._report.get(SECTION) or {}))
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> QueryCache:
@@ -81,21 +92,16 @@ class QueryCache:
             timedelta(days=settings.query_cache_ttl_days),
             settings.report or None,
             settings.run_id or None,
+            current_report(),  # shared with the kernel's other helpers: one kernel.json per run
         )
-
-    @property
-    def _stats_key(self) -> str | None:
-        if self.report and self.run_id:
-            return Store.run_key(self.report, self.run_id, "query_cache.json")
-        return None
 
     def _count(self, **deltas: int) -> None:
         with self._lock:
             for name, delta in deltas.items():
                 setattr(self.stats, name, getattr(self.stats, name) + delta)
             snapshot = asdict(self.stats)
-        if self._stats_key:
-            self.store.write_json(self._stats_key, snapshot)
+        if self._report:
+            self._report.put(SECTION, snapshot)
 
     def _load(self, key: str, name: str) -> Any:
         try:
