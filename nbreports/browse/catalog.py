@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,12 +15,11 @@ from nbreports.storage.database import PlatformDB
 from nbreports.storage.tables import ReportRow, RunRow
 
 
-def _run_stats(s: Session) -> dict[str, dict[str, int]]:
-    stmt = (
-        select(RunRow.report, RunRow.status, func.count())
-        .where(RunRow.status.in_(RunStatus.finished()))
-        .group_by(RunRow.report, RunRow.status)
-    )
+def _run_stats(s: Session, reports: Collection[str] | None) -> dict[str, dict[str, int]]:
+    stmt = select(RunRow.report, RunRow.status, func.count()).where(RunRow.status.in_(RunStatus.finished()))
+    if reports is not None:
+        stmt = stmt.where(RunRow.report.in_(sorted(reports)))
+    stmt = stmt.group_by(RunRow.report, RunRow.status)
     stats: dict[str, dict[str, int]] = {}
     for report, status, count in s.execute(stmt):
         stats.setdefault(report, {})[status] = int(count)
@@ -85,17 +85,34 @@ def _matches(entry: dict[str, Any], q: str | None, owner: str | None, team: str 
     return True
 
 
-def report_entries(db: PlatformDB, disk: list[Report] | None = None) -> dict[str, dict[str, Any]]:
-    """Every known report by name, from the notebooks folder and the database.
+def report_entries(
+    db: PlatformDB, disk: list[Report] | None = None, reports: Collection[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every known report by name (only those in ``reports``, unless it is None), from disk and the database.
 
     Reports in the notebooks folder have their current spec; the ones only the database remembers
     were removed from disk, and their history stays readable.
     """
+    stmt = select(ReportRow)
+    if reports is not None:
+        stmt = stmt.where(ReportRow.name.in_(sorted(reports)))
     with session(db) as s:
-        entries = {row.name: _entry_from_row(row) for row in s.scalars(select(ReportRow))}
+        entries = {row.name: _entry_from_row(row) for row in s.scalars(stmt)}
     for report in disk or []:
-        entries[report.name] = _entry_from_disk(report)
+        if reports is None or report.name in reports:
+            entries[report.name] = _entry_from_disk(report)
     return entries
+
+
+def stored_specs(db: PlatformDB, names: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The spec each report's latest prepared run recorded, by name (what decides access to a deleted report)."""
+    stmt = select(ReportRow.name, ReportRow.spec, ReportRow.team)
+    if names is not None:
+        stmt = stmt.where(ReportRow.name.in_(sorted(names)))
+    with session(db) as s:
+        return {
+            name: {**(spec or {}), "team": (spec or {}).get("team") or team} for name, spec, team in s.execute(stmt)
+        }
 
 
 def catalog(
@@ -106,11 +123,16 @@ def catalog(
     owner: str | None = None,
     team: str | None = None,
     tag: str | None = None,
+    reports: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Reports with their last run, last published run and success rate, filtered, sorted by title."""
-    entries = [e for e in report_entries(db, disk).values() if _matches(e, q, owner, team, tag)]
+    """Reports with their last run, last published run and success rate, filtered, sorted by title.
+
+    ``reports`` (None: all) narrows the catalog to those names in the queries themselves, before
+    anything is counted: the UI passes the reports its user may view.
+    """
+    entries = [e for e in report_entries(db, disk, reports).values() if _matches(e, q, owner, team, tag)]
     with session(db) as s:
-        stats = _run_stats(s)
+        stats = _run_stats(s, reports)
         for entry in entries:
             counts = stats.get(entry["name"], {})
             finished = sum(counts.values())

@@ -1,4 +1,4 @@
-"""The platform database's tables: reports, notebook versions and runs (SQLAlchemy ORM rows).
+"""The platform database's tables: reports, notebook versions, runs and the audit log (SQLAlchemy ORM rows).
 
 The schema is created and changed only by the Alembic migrations in ``storage/migrations``.
 """
@@ -96,3 +96,23 @@ class RunRow(Base):
     image_digest: Mapped[str | None] = mapped_column(String(100))
     peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. query cache hits, misses, bytes
+
+
+class AuditRow(Base):
+    """One write to a report (or one refused attempt): who, what, which report, when, from where.
+
+    Append-only; ``nbreports.access.audit`` writes and reads it (migration 0004).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_report_id", "report", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))  # upload, restore, edit-access
+    outcome: Mapped[str] = mapped_column(String(20))  # done, denied, invalid
+    report: Mapped[str | None] = mapped_column(String(63))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    client: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str | None] = mapped_column(String(500))

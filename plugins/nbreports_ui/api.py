@@ -1,7 +1,9 @@
 """The JSON API under ``/nbreports/api``: everything the pages show, paginated and filtered.
 
-Each route that touches a report has the report in its path and depends on ``ViewReport``, so
-per-report permissions will filter every answer without changing a route.
+Each route that touches a report has the report in its path and depends on ``ViewReport`` (the
+run-level routes check the run belongs to that report); the catalog is narrowed to the reports
+the user may view inside its queries, before anything is counted. The writes are in ``writes.py``,
+the audit log in ``audit_api.py``; the table of every route and what it needs is in ``app.py``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from nbreports.errors import BadQuery, NbreportsError, StoreError
 from nbreports.identifiers import SHA256
 from nbreports.reports.parameters import parameters_from_dicts
 from nbreports.storage.store import Store
-from nbreports_ui.access import AnyUser, RunId, ViewReport, allowed_reports
-from nbreports_ui.services import disk_reports, platform
+from nbreports_ui.access import AnyUser, RunId, ViewReport, ordered, visible_reports
+from nbreports_ui.services import disk_report, disk_reports, platform
 
 router = APIRouter(prefix="/api", tags=["nbreports"])
 
@@ -96,11 +98,15 @@ def run_detail(run: dict[str, Any]) -> dict[str, Any]:
 def list_reports(
     user: AnyUser, q: str | None = None, owner: str | None = None, team: str | None = None, tag: str | None = None
 ) -> ReportList:
-    """List the reports with last run, last published run and success rate; filter by words, owner, team, tag."""
-    entries = catalog.catalog(platform().db, disk_reports(), q=q, owner=owner, team=team, tag=tag)
-    allowed = set(allowed_reports(user, [e["name"] for e in entries]))
-    visible = [e for e in entries if e["name"] in allowed]
-    return ReportList(reports=visible, total=len(visible))
+    """The reports the user may view: last run, last published run, success rate, the user's ``allowed`` actions.
+
+    Filter by words, owner, team, tag.
+    """
+    visible = visible_reports(user)
+    entries = catalog.catalog(platform().db, disk_reports(), q=q, owner=owner, team=team, tag=tag, reports=visible)
+    for entry in entries:
+        entry["allowed"] = ordered(visible[entry["name"]])
+    return ReportList(reports=entries, total=len(entries))
 
 
 @router.get("/reports/{report}", summary="One report: spec, parameter schema, run counts")
@@ -114,6 +120,11 @@ def get_report(access: ViewReport) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {p.name: {**p.json_schema(), "default": p.default} for p in params},
     }
+    entry["allowed"] = access.allowed_list
+    on_disk = disk_report(access.report)
+    if "change" in entry["allowed"] and on_disk is not None:  # what the access editor starts from
+        entry["access"] = on_disk.spec.access.model_dump(mode="json")
+        entry["restricted"] = on_disk.rules.restricted
     return entry
 
 

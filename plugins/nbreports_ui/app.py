@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from nbreports import __version__
 from nbreports.errors import NbreportsError
-from nbreports_ui import api, content, pages
+from nbreports_ui import api, audit_api, content, pages, writes
 from nbreports_ui.access import AnyUser
 
 
@@ -27,6 +27,8 @@ def create_app() -> FastAPI:
         description="Notebook reports: catalog, run history, published reports, comparisons.",
     )
     app.include_router(api.router)
+    app.include_router(writes.router)
+    app.include_router(audit_api.router)
     app.include_router(content.router)
     app.include_router(pages.router)
 

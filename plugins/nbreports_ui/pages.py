@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from nbreports.identifiers import SHA256
-from nbreports_ui.access import AnyUser, RunId, ViewReport
+from nbreports_ui.access import AnyUser, RunId, ViewPage
 from nbreports_ui.content import SANDBOX
 
 HERE = Path(__file__).parent
@@ -60,24 +60,24 @@ def catalog_page(request: Request, user: AnyUser) -> HTMLResponse:
 
 
 @router.get("/reports/{report}")
-def report_page(request: Request, access: ViewReport) -> HTMLResponse:
+def report_page(request: Request, access: ViewPage) -> HTMLResponse:
     return _page(request, "report", access.report, report=access.report)
 
 
 @router.get("/reports/{report}/runs/{run_id}")
-def run_page(request: Request, access: ViewReport, run_id: RunId) -> HTMLResponse:
+def run_page(request: Request, access: ViewPage, run_id: RunId) -> HTMLResponse:
     return _page(request, "run", f"{access.report} · {run_id}", report=access.report, run=run_id)
 
 
 @router.get("/reports/{report}/dag-runs/{dag_run_id}")
-def dag_run_page(request: Request, access: ViewReport, dag_run_id: str) -> HTMLResponse:
+def dag_run_page(request: Request, access: ViewPage, dag_run_id: str) -> HTMLResponse:
     return _page(request, "run", f"{access.report} · {dag_run_id}", report=access.report, dag_run=dag_run_id)
 
 
 @router.get("/reports/{report}/compare")
 def compare_page(
     request: Request,
-    access: ViewReport,
+    access: ViewPage,
     base: Annotated[str, Query(pattern=RUN_ID_QUERY)],
     other: Annotated[str, Query(pattern=RUN_ID_QUERY)],
 ) -> HTMLResponse:
@@ -87,7 +87,7 @@ def compare_page(
 @router.get("/reports/{report}/versions/compare")
 def compare_versions_page(
     request: Request,
-    access: ViewReport,
+    access: ViewPage,
     base: Annotated[str, Query(pattern=SHA256.pattern)],
     other: Annotated[str, Query(pattern=SHA256.pattern)],
 ) -> HTMLResponse:

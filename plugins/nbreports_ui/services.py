@@ -43,3 +43,15 @@ def disk_reports() -> list[Report]:
             reports, _errors = load_reports(notebooks_dir(), settings.derived_cache_dir)
             _disk = (time.monotonic(), reports)
         return reports
+
+
+def forget_disk_reports() -> None:
+    """Read the notebooks folder again on the next request (after a write changed a report)."""
+    global _disk
+    with _lock:
+        _disk = (0.0, [])
+
+
+def disk_report(name: str) -> Report | None:
+    """The report of that name in the notebooks folder, or None when its folder is not there (or invalid)."""
+    return next((r for r in disk_reports() if r.name == name), None)
