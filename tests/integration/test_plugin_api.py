@@ -26,7 +26,7 @@ def runs(airflow_servers: AirflowServers, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def client(airflow_servers: AirflowServers) -> httpx.Client:
-    with airflow_servers.client("viewer") as c:
+    with airflow_servers.client("admin") as c:
         yield c
 
 
@@ -74,7 +74,7 @@ def test_every_endpoint_needs_the_airflow_user(
 
 
 def test_the_session_cookie_is_accepted(airflow_servers: AirflowServers) -> None:
-    cookies = {"_token": airflow_servers.token("viewer")}
+    cookies = {"_token": airflow_servers.token("admin")}
     with httpx.Client(base_url=airflow_servers.base_url, cookies=cookies, timeout=30) as browser_like:
         resp = browser_like.get(f"/nbreports/reports/{PROBE}")
     assert resp.status_code == 200
