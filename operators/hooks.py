@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 from airflow.sdk import BaseHook
 
+from nbreports.access.teams import load_teams, teams_path
+from nbreports.pods.request import use_team_store_credentials
 from nbreports.runs.model import Platform
 from nbreports.settings import Settings, get_settings
 from nbreports.storage.store import Store
@@ -65,9 +67,27 @@ class NbreportsHook(BaseHook):
             kernel_env["NBREPORTS_STORE_OPTIONS"] = json.dumps({"endpoint_url": endpoint})
         return store, {k: v for k, v in kernel_env.items() if v}
 
+    def team_store_credentials(self, team: str) -> dict[str, str] | None:
+        """A team's store credentials from its ``store_conn_id`` (an AWS connection named in the teams file).
+
+        None when the team names none (its pods then get the platform's). The podman engine puts them
+        in the team's pod Secret; on Kubernetes the team's ``store_secret`` already holds them.
+        """
+        entry = load_teams(teams_path(self.settings.resolved_notebooks_dir)).teams.get(team)
+        if entry is None or not entry.store_conn_id:
+            return None
+        conn = self.get_connection(entry.store_conn_id)
+        creds = {
+            "AWS_ACCESS_KEY_ID": conn.login or "",
+            "AWS_SECRET_ACCESS_KEY": conn.password or "",
+            "AWS_SESSION_TOKEN": str(conn.extra_dejson.get("aws_session_token") or ""),
+        }
+        return {k: v for k, v in creds.items() if v}
+
     @cached_property
     def platform(self) -> Platform:
-        """The platform: the store and the database, built once per hook."""
+        """The platform: the store and the database, built once per hook; teams' pods get their own store keys."""
+        use_team_store_credentials(self.team_store_credentials)
         store, kernel_env = None, None
         if self.settings.store_conn_id and self.settings.resolved_store_url.startswith("s3://"):
             store, kernel_env = self._s3_store()

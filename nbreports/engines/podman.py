@@ -22,14 +22,14 @@ from typing import Any
 import yaml
 
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
-from nbreports.errors import ExecutionError, StoreError
+from nbreports.errors import ConfigError, ExecutionError, StoreError
 from nbreports.pods.cgroup_memory import MemoryWatch
 from nbreports.pods.manifest import CONTAINER, LABEL_PREFIX, PodRequest, build_pod_manifest, pod_name
 from nbreports.pods.outcome import classify
+from nbreports.pods.request import CREDENTIALS, team_store_credentials
 from nbreports.runs.states import FailureKind
 from nbreports.storage.store import Store, open_store
 
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 _STOP_GRACE_S = 10
 _POLL_S = 0.5
 
@@ -50,11 +50,16 @@ def _is_loopback(url: str) -> bool:
     return any(host in url for host in ("://127.", "://localhost", "://[::1]"))
 
 
-def _secret_data(request: PodRequest, env: dict[str, str]) -> str | None:
-    """The store credentials as podman's kube secret data (JSON of base64 values), or None."""
+def pod_secret_data(request: PodRequest, env: dict[str, str]) -> str | None:
+    """The team's store credentials as podman's kube secret data (JSON of base64 values), or None.
+
+    The team's own (``pods/request.use_team_store_credentials``), else the worker's (``env``, then
+    this process's environment) for a team that names none.
+    """
     if not request.store_url.startswith("s3://"):
         return None
-    values = {k: env.get(k) or os.environ.get(k) for k in _CREDENTIALS}
+    worker = {k: env.get(k) or os.environ.get(k) or "" for k in CREDENTIALS}
+    values = team_store_credentials(request.team, worker, own_required=request.own_store_credentials)
     data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items() if v}
     return json.dumps(data) if data else None
 
@@ -82,7 +87,10 @@ class PodmanEngine(Engine):
         request = job.pod
         existing = self._running_pod_of(request)
         secret = "nbrs-" + pod_name(request.report, request.run_id, request.try_number).removeprefix("nbr-")
-        secret_data = _secret_data(request, job.env)
+        try:
+            secret_data = pod_secret_data(request, job.env)
+        except ConfigError as exc:
+            return ExecutionResult.failure(FailureKind.ENGINE_ERROR, str(exc))
         request = replace(
             request,
             store_secret=secret if secret_data else None,

@@ -2,7 +2,10 @@
 
 The pod runs plain papermill from the team's image: it reads the pinned input notebook from the
 store and writes the output notebook back to it. Versioning, caching and publishing stay outside
-the pod. Store credentials only ever arrive through a Secret reference, never as plain values.
+the pod. Store credentials only ever arrive through a Secret reference, never as plain values:
+the team's own Secret, in the team's namespace (``pods/request.py`` picks them from the teams file).
+The kernel is told its report and run (``kernel.json`` goes to the run's folder) and which reports
+it may read (``NBREPORTS_READABLE_REPORTS``); it is never told where the platform database is.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbreports.access.kernel import READABLE_ENV, encode_readable
 from nbreports.pods.compute import Profile
 from nbreports.storage.store import Store
 
@@ -43,7 +47,10 @@ class PodRequest:
     dag_id: str | None = None
     try_number: int = 1
     host_network: bool = False
-    namespace: str | None = None
+    namespace: str | None = None  # the team's (else the compute config's)
+    team: str = "default"  # the team owning the report: its namespace, Secret and credentials
+    readable_reports: tuple[str, ...] | None = None  # what the kernel may read; None: the kernel decides
+    own_store_credentials: bool = False  # the team names its own (store_conn_id): the worker's never stand in
 
     @property
     def local_store_root(self) -> str | None:
@@ -71,6 +78,7 @@ def run_labels(request: PodRequest) -> dict[str, str]:
         f"{LABEL_PREFIX}/report": label_value(request.report),
         f"{LABEL_PREFIX}/run-id": label_value(request.run_id),
         f"{LABEL_PREFIX}/try-number": str(request.try_number),
+        f"{LABEL_PREFIX}/team": label_value(request.team),
         f"{LABEL_PREFIX}/environment": label_value(request.environment),
         f"{LABEL_PREFIX}/profile": label_value(request.profile.name),
     }
@@ -94,7 +102,11 @@ def _env(request: PodRequest) -> list[dict[str, Any]]:
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/matplotlib",  # noqa: S108 - in the pod's own container, not on the host
         "NBREPORTS_HOME": "/tmp/nbreports",  # noqa: S108 - in the pod's own container, not on the host
+        "NBREPORTS_REPORT": request.report,
+        "NBREPORTS_RUN_ID": request.run_id,
     }
+    if request.readable_reports is not None:
+        env[READABLE_ENV] = encode_readable(request.readable_reports)
     options = {k: v for k, v in request.store_options.items() if k in _SAFE_OPTIONS}
     if options:
         env["NBREPORTS_STORE_OPTIONS"] = json.dumps(options, sort_keys=True)

@@ -1,15 +1,24 @@
 """The ``PodRequest`` of a run — from a prepared run (``plan_pod``) or from a report alone (``report_pod_manifest``).
 
 Both go through ``pod_request``, so the pod a run starts and the one ``nbr pod-spec`` prints are built
-the same way from the compute config.
+the same way from the compute config and the teams file. A pod is its team's: the team's
+``namespace`` and ``store_secret`` (the compute config's global ones only for a team that names
+none, never another team's), and the reports its kernel may read (``nbreports.access.kernel``).
+
+Where the podman engine finds a team's store credentials (to put in the pod's Secret) is a seam:
+``use_team_store_credentials`` takes a resolver — the operators' hook resolves each team's
+``store_conn_id`` (an Airflow connection) — and a team without one gets the worker's credentials.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbreports.access.kernel import readable_reports, report_principal
+from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ConfigError
 from nbreports.pods.compute import ComputeConfig, load_compute_config
 from nbreports.pods.manifest import PodRequest, build_pod_manifest
@@ -20,16 +29,58 @@ if TYPE_CHECKING:
     from nbreports.settings import Settings
 
 
-def pod_request(config: ComputeConfig, **run: Any) -> PodRequest:
-    """The request for one pod: what the run says (``run``), plus the cluster-wide parts of the config."""
+CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+#: team name → that team's store credentials (``AWS_*`` variables), None when the team names none
+StoreCredentials = Callable[[str], Mapping[str, str] | None]
+_team_credentials: list[StoreCredentials] = []
+
+
+def use_team_store_credentials(resolver: StoreCredentials | None) -> None:
+    """Set (or, with None, clear) how a team's store credentials are found; the operators' hook sets it."""
+    _team_credentials[:] = [resolver] if resolver else []
+
+
+def team_store_credentials(team: str, worker: Mapping[str, str], *, own_required: bool = False) -> dict[str, str]:
+    """The ``AWS_*`` credentials a team's pods get: the team's own, else the worker's (``worker``).
+
+    ``own_required``: the team names its own credentials (``store_conn_id``), so the worker's never
+    stand in for them; ``ConfigError`` when nothing can resolve them (a run outside Airflow).
+    """
+    own = _team_credentials[0](team) if _team_credentials else None
+    if own is not None:
+        return {k: str(own[k]) for k in CREDENTIALS if own.get(k)}
+    if own_required:
+        raise ConfigError(f"team {team!r} has its own store credentials (store_conn_id) but nothing resolves them here")
+    return {k: worker[k] for k in CREDENTIALS if worker.get(k)}
+
+
+def pod_request(config: ComputeConfig, team: str, **run: Any) -> PodRequest:
+    """The request for one pod: what the run says (``run``), plus its team's namespace and store Secret."""
+    entry = config.teams.get(team)  # no fallback to another team's entry: only to the global values
     return PodRequest(
-        **run, environment=environment_of(run["image"]), store_secret=config.store_secret, namespace=config.namespace
+        **run,
+        team=team,
+        environment=environment_of(run["image"]),
+        store_secret=(entry and entry.store_secret) or config.store_secret,
+        namespace=(entry and entry.namespace) or config.namespace,
+        own_store_credentials=bool(entry and entry.store_conn_id),
     )
+
+
+def _readable(notebooks_dir: Path, report: str, teams: TeamsConfig, cache_dir: Path | None) -> tuple[str, ...]:
+    """The reports the kernel of ``report`` may read (a pod has no catalog to ask)."""
+    from nbreports.reports.catalog import load_reports
+
+    reports, _ = load_reports(notebooks_dir, cache_dir)
+    return tuple(readable_reports(report_principal(report, teams), [r.rules for r in reports]))
 
 
 def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: ComputeConfig | None = None) -> PodRequest:
     """The pod of ``plan``: its profile's resources, its image, the store as the kernel reaches it."""
     config = config or load_compute_config()
+    notebooks = Path(plan.report_folder).parent
+    teams = load_teams(teams_path(notebooks))
     if not plan.profile or not plan.image:
         raise ConfigError(f"run {plan.run_id} of {plan.report} was not prepared for a pod (no profile/image)")
     try:
@@ -38,6 +89,7 @@ def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: Com
         raise ConfigError(f"compute profile {plan.profile!r} of run {plan.run_id} is no longer configured") from None
     return pod_request(
         config,
+        teams.owner_of(plan.report) or "default",
         report=plan.report,
         run_id=plan.run_id,
         kernel=plan.kernel,
@@ -50,6 +102,7 @@ def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: Com
         report_folder=plan.report_folder,
         dag_id=plan.dag_id,
         try_number=try_number,
+        readable_reports=_readable(notebooks, plan.report, teams, platform.settings.derived_cache_dir),
     )
 
 
@@ -65,8 +118,10 @@ def report_pod_manifest(
     """The manifest a run of ``report`` would get on the configured store (whatever its executor is)."""
     config = config or load_compute_config()
     url = settings.resolved_store_url
+    teams = load_teams(teams_path(report.folder.parent))
     request = pod_request(
         config,
+        report.spec.team,
         report=report.name,
         run_id=run_id,
         kernel=report.spec.kernel or report.kernel or settings.default_kernel,
@@ -79,6 +134,7 @@ def report_pod_manifest(
         report_folder=str(report.folder),
         dag_id=report.name,
         try_number=try_number,
+        readable_reports=_readable(report.folder.parent, report.name, teams, settings.derived_cache_dir),
     )
     return build_pod_manifest(request)
 

@@ -23,17 +23,22 @@ from operators.report import PROFILE_PARAM
 from tests.conftest import REPO
 from tests.helpers import make_report
 
-# Production-like: the shared platform's store on S3 (reached from the pod with the ``nbreports-store``
-# Secret) and its database on PostgreSQL.
+# Production-like: the shared platform's store on S3 (reached from the pod with the team's Secret,
+# ``nbreports-store-analytics``) and its database on PostgreSQL.
 pytestmark = pytest.mark.parametrize(
     "platform", [pytest.param("s3-postgresql", marks=[pytest.mark.s3, pytest.mark.postgres])], indirect=True
 )
 
 
 @pytest.fixture(autouse=True)
-def compute_config(monkeypatch):
-    """The shipped compute profiles, set before the platform reads its settings."""
+def compute_config(monkeypatch, tmp_path):
+    """The shipped profiles and teams (analytics also owns ``k8s_*``, data-eng ``eng``), set first."""
     monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
+    teams = yaml.safe_load((REPO / "config" / "teams.yaml").read_text())
+    teams["teams"]["analytics"]["folders"].append("k8s_*")
+    teams["teams"]["data-eng"]["folders"].append("eng")
+    (tmp_path / "teams.yaml").write_text(yaml.safe_dump(teams))
+    monkeypatch.setenv("NBREPORTS_TEAMS_FILE", str(tmp_path / "teams.yaml"))
 
 
 @pytest.fixture(autouse=True)
@@ -80,10 +85,10 @@ def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
     kubernetes_validate.validate(pod, latest_version(), strict=True)
     assert pruned(pod["spec"]) == manifest["spec"]
     assert pod["metadata"]["name"] == manifest["metadata"]["name"]
-    assert pod["metadata"]["namespace"] == "nbreports"
+    assert pod["metadata"]["namespace"] == "nbreports-analytics"  # the team's, from the teams file
     assert manifest["metadata"]["labels"].items() <= pod["metadata"]["labels"].items()
     assert pod["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "8", "memory": "32Gi"}
-    assert pod["spec"]["containers"][0]["envFrom"] == [{"secretRef": {"name": "nbreports-store"}}]
+    assert pod["spec"]["containers"][0]["envFrom"] == [{"secretRef": {"name": "nbreports-store-analytics"}}]
     run_folder = f"{platform.store.url_prefix}/runs/k8s_report/{plan.run_id}"
     assert pod["spec"]["containers"][0]["args"][:2] == [f"{run_folder}/input.ipynb", f"{run_folder}/output.ipynb"]
     assert op.deferrable

@@ -1,6 +1,7 @@
 """Pod manifests and compute profiles: valid Kubernetes for every example report and profile."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import kubernetes_validate
@@ -12,6 +13,7 @@ from nbreports.cli import main
 from nbreports.errors import ConfigError, ProfileError, SpecError
 from nbreports.pods.compute import ComputeConfig, choose_compute, load_compute_config
 from nbreports.pods.manifest import PodRequest, build_pod_manifest, label_value, pod_name
+from nbreports.pods.request import pod_request, report_pod_manifest
 from nbreports.reports.catalog import find_report, load_reports
 from nbreports.reports.spec import parse_spec
 from tests.conftest import REPO
@@ -156,3 +158,83 @@ def test_nbr_pod_spec_prints_the_manifest(capsys, monkeypatch, home):
     assert find_report(REPO / "notebooks", "sales_summary").folder == Path(
         manifest["spec"]["volumes"][-1]["hostPath"]["path"]
     )
+
+
+# -- a pod is its team's: namespace, Secret, credentials, what its kernel may read ------------------
+
+
+def _teams_config(tmp_path, **teams):
+    path = tmp_path / "teams.yaml"
+    path.write_text(yaml.safe_dump({"teams": teams}))
+    return load_compute_config(REPO / "config" / "profiles.yaml", path)
+
+
+def test_each_team_gets_its_own_namespace_and_secret_and_never_another_teams(tmp_path):
+    config = _teams_config(
+        tmp_path,
+        red={"folders": ["red_*"], "namespace": "ns-red", "store_secret": "store-red"},
+        blue={"folders": ["blue_*"], "namespace": "ns-blue", "store_secret": "store-blue"},
+        plain={"folders": ["*"]},
+    )
+    run = {"report": "r", "run_id": RUN_ID, "kernel": "python3", "image": "img/analytics:ga", "cell_timeout": 1}
+    run |= {"profile": CONFIG.profiles["small"], "store_url": "s3://b/p", "run_timeout": 2}
+    got = {}
+    for team in ("red", "blue", "plain", "unknown"):
+        manifest = build_pod_manifest(pod_request(config, team, **run))
+        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+        [container] = manifest["spec"]["containers"]
+        got[team] = (manifest["metadata"]["namespace"], container["envFrom"][0]["secretRef"]["name"])
+        assert manifest["metadata"]["labels"]["nbreports.io/team"] == team
+    assert got == {
+        "red": ("ns-red", "store-red"),
+        "blue": ("ns-blue", "store-blue"),
+        "plain": ("nbreports", "nbreports-store"),  # no entry of its own: the compute config's, not a team's
+        "unknown": ("nbreports", "nbreports-store"),
+    }
+
+
+def test_the_shipped_reports_pods_are_their_teams(home, monkeypatch):
+    monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
+    from nbreports.settings import get_settings
+
+    for name, namespace, secret in [
+        ("sales_summary", "nbreports-analytics", "nbreports-store-analytics"),
+        ("data_quality", "nbreports-data-eng", "nbreports-store-data-eng"),
+        ("hr_headcount", "nbreports-people", "nbreports-store-people"),
+    ]:
+        settings = get_settings().model_copy(update={"store_url": "s3://reports/prod"})
+        manifest = report_pod_manifest(find_report(REPO / "notebooks", name), settings)
+        [container] = manifest["spec"]["containers"]
+        assert manifest["metadata"]["namespace"] == namespace
+        assert container["envFrom"] == [{"secretRef": {"name": secret}}]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["NBREPORTS_REPORT"] == name
+        readable = json.loads(env["NBREPORTS_READABLE_REPORTS"])  # what its kernel may read, by the policy
+        assert name in readable
+        assert ("hr_headcount" in readable) == (name == "hr_headcount")
+
+
+def test_podman_puts_the_teams_own_credentials_in_the_pod_secret():
+    import base64
+
+    from nbreports.engines.podman import pod_secret_data
+    from nbreports.pods.request import use_team_store_credentials
+
+    worker = {"AWS_ACCESS_KEY_ID": "worker-key", "AWS_SECRET_ACCESS_KEY": "worker-secret"}
+    own = {"red": {"AWS_ACCESS_KEY_ID": "red-key", "AWS_SECRET_ACCESS_KEY": "red-secret"}}
+
+    def secret_of(team, **kw):
+        data = pod_secret_data(replace(request_for(EXAMPLES[0], "small"), team=team, **kw), worker)
+        return {k: base64.b64decode(v).decode() for k, v in json.loads(data or "{}").items()}
+
+    use_team_store_credentials(own.get)
+    try:
+        assert secret_of("red") == own["red"]
+        assert secret_of("blue") == worker  # a team with no credentials of its own: the worker's, not red's
+        with pytest.raises(ConfigError, match="'blue' has its own store credentials"):
+            secret_of("blue", own_store_credentials=True)  # never the worker's in place of the team's own
+        use_team_store_credentials(None)
+        assert secret_of("red") == worker
+        assert pod_secret_data(request_for(EXAMPLES[0], "small", store_url="file:///tmp/s"), worker) is None
+    finally:
+        use_team_store_credentials(None)
