@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from typing import Any
 
 import nbformat
+from nbformat.warnings import MissingIDFieldWarning
 
 from nbreports.access.grants import AccessGrants
 from nbreports.access.rules import ReportRules, resolve_rules
@@ -49,11 +51,15 @@ def check_notebook(
     if not isinstance(content, dict) or content.get("nbformat") != 4:
         found = content.get("nbformat") if isinstance(content, dict) else type(content).__name__
         raise SpecError(where, field, f"is not an nbformat 4 notebook (nbformat: {found!r})")
-    nb = nbformat.from_dict(content)
     try:
-        nbformat.validate(nb)
+        with warnings.catch_warnings():  # a 4.5 notebook without cell ids: validation says so, as an error
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            nbformat.validate(content)
     except nbformat.ValidationError as exc:
         raise SpecError(where, field, f"is not a valid nbformat 4 notebook: {exc.message}") from exc
+    except (TypeError, KeyError, AttributeError) as exc:  # nbformat's normalizer trips on some shapes first
+        raise SpecError(where, field, f"is not a valid nbformat 4 notebook ({type(exc).__name__}: {exc})") from exc
+    nb = nbformat.reads(data.decode("utf-8"), as_version=4)  # sources as strings, as the catalog reads them
     infer_parameters(nb, f"{where}: {field}", report.spec.parameters)
 
 
