@@ -45,18 +45,22 @@ def kernel_image() -> str:
 
 @pytest.fixture
 def profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The shipped config, every team on the analytics image, plus a ``tiny`` profile to run out of memory."""
+    """The shipped config plus a ``tiny`` profile to run out of memory; the shipped teams file with every
+    team on the analytics image (the one the tests build) and allowed ``tiny``."""
     config = yaml.safe_load((REPO / "config" / "profiles.yaml").read_text())
     config["profiles"]["tiny"] = {
         "requests": {"cpu": "100m", "memory": "128Mi"},
         "limits": {"cpu": "1", "memory": "320Mi"},
     }
-    for team in config["teams"].values():
+    teams = yaml.safe_load((REPO / "config" / "teams.yaml").read_text())
+    for team in teams["teams"].values():
         team["environment"] = "analytics"
-        team["profiles"].append("tiny")
+        team["profiles"] = [*team.get("profiles", ["small"]), "tiny"]
     path = tmp_path / "profiles.yaml"
     path.write_text(yaml.safe_dump(config))
+    (tmp_path / "teams.yaml").write_text(yaml.safe_dump(teams))
     monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(path))
+    monkeypatch.setenv("NBREPORTS_TEAMS_FILE", str(tmp_path / "teams.yaml"))
     return path
 
 
