@@ -32,4 +32,15 @@ describe("api", () => {
     const api = createApi("", () => Promise.resolve(new Response("oops", { status: 502, statusText: "Bad Gateway" })));
     await expect(api.get("/reports")).rejects.toMatchObject({ status: 502, message: "Bad Gateway" });
   });
+
+  it("sends writes as JSON with the header the server asks of cookie writes", async () => {
+    const fetchImpl = vi.fn(() => Promise.resolve(response(200, { sha256: "x" })));
+    await expect(createApi("/nbreports", fetchImpl).send("PUT", "/reports/r/access", { view: {} }))
+      .resolves.toEqual({ sha256: "x" });
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [URL, RequestInit];
+    expect(url.pathname).toBe("/nbreports/api/reports/r/access");
+    expect(init.method).toBe("PUT");
+    expect(init.body).toBe('{"view":{}}');
+    expect((init.headers as Record<string, string>)["X-Requested-With"]).toBe("nbreports");
+  });
 });

@@ -1,25 +1,36 @@
 // Sample API answers and a fake API for the page tests.
-import { ApiError, type Api, type Params } from "../src/lib/api";
+import { ApiError, type Api, type Method, type Params } from "../src/lib/api";
 import type { Context } from "../src/lib/context";
 import type { CatalogEntry, HistoryPage, ReportDetail, RunDetail, RunSummary } from "../src/lib/types";
 
 export type Route = (params: Params | undefined) => unknown;
 
-/** An Api answering from `routes` (path → answer or function); records every call. */
-export function fakeApi(routes: Record<string, unknown>): Api & { calls: [string, Params | undefined][] } {
+export type Sent = [method: Method, path: string, body: unknown];
+
+/** An Api answering from `routes` (path → answer or function; writes as "POST path"); records every call. */
+export function fakeApi(routes: Record<string, unknown>): Api & { calls: [string, Params | undefined][]; sent: Sent[] } {
   const calls: [string, Params | undefined][] = [];
+  const sent: Sent[] = [];
+  const reply = <T>(key: string, arg: unknown): Promise<T> => {
+    if (!(key in routes)) return Promise.reject(new ApiError(`no ${key}`, 404));
+    const answer = routes[key];
+    try {
+      const value: unknown = typeof answer === "function" ? (answer as (a: unknown) => unknown)(arg) : answer;
+      return value instanceof Error ? Promise.reject(value) : Promise.resolve(structuredClone(value) as T);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
   return {
     calls,
+    sent,
+    send<T>(method: Method, path: string, body?: unknown): Promise<T> {
+      sent.push([method, path, body]);
+      return reply<T>(`${method} ${path}`, body);
+    },
     get<T>(path: string, params?: Params): Promise<T> {
       calls.push([path, params]);
-      if (!(path in routes)) return Promise.reject(new ApiError(`no ${path}`, 404));
-      const answer = routes[path];
-      try {
-        const value: unknown = typeof answer === "function" ? (answer as Route)(params) : answer;
-        return value instanceof Error ? Promise.reject(value) : Promise.resolve(structuredClone(value) as T);
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
+      return reply<T>(path, params);
     },
   };
 }

@@ -16,6 +16,7 @@ describe("report page", () => {
       "/reports/sales_summary/versions": { report: "sales_summary", versions: [
         { sha256: "b".repeat(64), created_at: "2024-06-02T00:00:00Z", runs: 1, last_run_at: null },
         { sha256: "a".repeat(64), created_at: "2024-06-01T00:00:00Z", runs: 4, last_run_at: null }] },
+      "/reports/sales_summary/audit": { items: [], total: 0, limit: 20, next_cursor: null },
     }), "report", { report: "sales_summary" });
     const history = await reportPage(ctx);
     expect(history).not.toBeNull();

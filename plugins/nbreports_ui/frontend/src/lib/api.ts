@@ -1,4 +1,6 @@
-// The JSON API client: GET <root>/api<path>?params, same-origin credentials, errors as ApiError.
+// The JSON API client: GET <root>/api<path>?params, and JSON writes (POST/PUT) with the header the
+// server asks of cookie writes (X-Requested-With: nbreports; a cross-site form cannot send it).
+// Same-origin credentials; errors as ApiError.
 
 export type Params = Record<string, string | number | null | undefined>;
 
@@ -9,8 +11,20 @@ export class ApiError extends Error {
   }
 }
 
+export type Method = "POST" | "PUT" | "DELETE";
+
 export interface Api {
   get<T>(path: string, params?: Params): Promise<T>;
+  send<T>(method: Method, path: string, body?: unknown): Promise<T>;
+}
+
+async function answer<T>(resp: Response): Promise<T> {
+  const data: unknown = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    const detail = (data as { detail?: unknown } | null)?.detail;
+    throw new ApiError(typeof detail === "string" ? detail : resp.statusText || `HTTP ${resp.status}`, resp.status);
+  }
+  return data as T;
 }
 
 export function apiUrl(root: string, path: string, params?: Params, origin = location.origin): URL {
@@ -24,15 +38,14 @@ export function apiUrl(root: string, path: string, params?: Params, origin = loc
 export function createApi(root: string, fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
   return {
     async get<T>(path: string, params?: Params): Promise<T> {
-      const resp = await fetchImpl(apiUrl(root, path, params),
-        { credentials: "same-origin", headers: { Accept: "application/json" } });
-      const data: unknown = await resp.json().catch(() => ({}));
-      if (!resp.ok) {
-        const detail = (data as { detail?: unknown } | null)?.detail;
-        throw new ApiError(typeof detail === "string" ? detail : resp.statusText || `HTTP ${resp.status}`,
-          resp.status);
-      }
-      return data as T;
+      return answer<T>(await fetchImpl(apiUrl(root, path, params),
+        { credentials: "same-origin", headers: { Accept: "application/json" } }));
+    },
+    async send<T>(method: Method, path: string, body?: unknown): Promise<T> {
+      return answer<T>(await fetchImpl(apiUrl(root, path), {
+        method, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-Requested-With": "nbreports" },
+      }));
     },
   };
 }

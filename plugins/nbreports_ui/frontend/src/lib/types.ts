@@ -21,6 +21,40 @@ export interface CatalogEntry {
   last_published: RunRef | null;
   success_rate: number | null;
   runs_finished: number;
+  /** what the user may do: view, execute, change */
+  allowed?: Action[];
+}
+
+export type Action = "view" | "execute" | "change";
+
+export interface Grantees {
+  teams: string[];
+  roles: string[];
+  users: string[];
+}
+
+export interface AccessGrants {
+  view: Grantees;
+  execute: Grantees;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  outcome: "done" | "denied" | "invalid";
+  report: string | null;
+  details: Record<string, Json>;
+  client?: string | null;
+  user_agent?: string | null;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  total: number;
+  limit: number;
+  next_cursor: number | null;
 }
 
 export interface ReportList {
@@ -43,6 +77,9 @@ export interface ReportDetail extends CatalogEntry {
   description: string | null;
   executor: string;
   parameter_schema: { properties?: Record<string, ParameterSchema> };
+  /** only for those who may change the report */
+  access?: AccessGrants;
+  restricted?: boolean;
 }
 
 export interface RunSummary {
@@ -86,6 +123,7 @@ export interface RunDetail extends RunSummary {
 
 export interface Version {
   sha256: string;
+  source?: string;
   created_at: string | null;
   runs: number;
   last_run_at: string | null;

@@ -1,5 +1,6 @@
 // One report: facts, parameters, duration chart, paged run history (polled while runs are
-// running, updated row by row), notebook versions.
+// running, updated row by row), notebook versions, the audit log; for those who may change the
+// report, the write controls (manage.ts).
 import { ApiError } from "../lib/api";
 import { h, setText } from "../lib/dom";
 import { json, pageRange, paramLines, percent, seconds, short, when } from "../lib/format";
@@ -8,8 +9,9 @@ import { airflow, airflowLink, compareUrl, runUrl, versionsCompareUrl } from "..
 import { poll, type Poller } from "../lib/poll";
 import { badge, facts, fail, header, section, table, type Column } from "../lib/ui";
 import { durationChart } from "./chart";
+import { accessSection, AuditLog, mayChange, restoreButton, uploadSection } from "./manage";
 import { need, type Context } from "../lib/context";
-import type { HistoryPage, ParameterSchema, ReportDetail, RunSummary, VersionList } from "../lib/types";
+import type { HistoryPage, ParameterSchema, ReportDetail, RunSummary, Version, VersionList } from "../lib/types";
 
 export const PAGE_SIZE = 25;
 
@@ -153,10 +155,11 @@ export class History {
   stop(): void { this.poller?.stop(); }
 }
 
-export function versionsSection(ctx: Context, name: string, data: VersionList): HTMLElement {
+export function versionsSection(ctx: Context, name: string, data: VersionList, onRestore?: () => void): HTMLElement {
   const list = data.versions;
   return section("Notebook versions", table([
     { label: "Version", cell: (v) => h("code", { title: v.sha256, text: short(v.sha256) }) },
+    { label: "Source", cell: (v) => v.source ?? "—" },
     { label: "First seen", cell: (v) => when(v.created_at) },
     { label: "Runs", cell: (v) => v.runs },
     { label: "Last run", cell: (v) => when(v.last_run_at) },
@@ -165,6 +168,7 @@ export function versionsSection(ctx: Context, name: string, data: VersionList): 
       return prev ? h("a", { href: versionsCompareUrl(ctx, name, prev.sha256, v.sha256), text: `diff with ${short(prev.sha256)}` })
         : "first version";
     } },
+    ...(onRestore ? [{ label: "", cell: (v: Version) => restoreButton(ctx, name, v.sha256, onRestore) }] : []),
   ], list, "No version has run yet."));
 }
 
@@ -187,12 +191,26 @@ export async function reportPage(ctx: Context): Promise<History | null> {
   ["", "success", "failed", "running"].map((st) => h("option", { value: st, text: st || "any status" })));
   const versionInput = h("input", { type: "search", placeholder: "notebook version (sha prefix)", "aria-label": "version",
     onchange: (ev) => { history.setFilter("notebook_version", (ev.target as HTMLInputElement).value.trim()); } });
-  const versions = await ctx.api.get<VersionList>(`/reports/${encodeURIComponent(name)}/versions`);
+  const versionsPath = `/reports/${encodeURIComponent(name)}/versions`;
+  const versions = await ctx.api.get<VersionList>(versionsPath);
+  const audit = new AuditLog(ctx, name);
+  const changes = mayChange(report);
+  const versionsBox = h("div", { id: "versions" });
+  const afterWrite = (): void => {
+    Promise.all([ctx.api.get<VersionList>(versionsPath).then(drawVersions), audit.reload()])
+      .catch((err: unknown) => { fail(ctx, err); });
+  };
+  const drawVersions = (list: VersionList): void => {
+    versionsBox.replaceChildren(versionsSection(ctx, name, list, changes ? afterWrite : undefined));
+  };
+  drawVersions(versions);
 
   ctx.app.replaceChildren(
     header(ctx, report.title, [[report.name]],
-      airflowLink(ctx, airflow.dag(name), "Run with parameters", { class: "button primary", id: "run-with-parameters",
-        title: "Opens the DAG in Airflow: press Trigger to fill in the parameters" }),
+      report.allowed?.includes("execute") ?? true
+        ? airflowLink(ctx, airflow.dag(name), "Run with parameters", { class: "button primary",
+          id: "run-with-parameters", title: "Opens the DAG in Airflow: press Trigger to fill in the parameters" })
+        : "",
       report.last_published ? h("a", { class: "button", href: runUrl(ctx, name, report.last_published.run_id),
         text: "Latest report" }) : ""),
     h("p", { class: "description", text: report.description ?? "" }),
@@ -206,8 +224,11 @@ export async function reportPage(ctx: Context): Promise<History | null> {
     section("Parameters", paramTable(report.parameter_schema)),
     section("Duration and status", history.chart),
     section("Run history", h("div", { class: "filters" }, statusSel, versionInput), history.element),
-    versionsSection(ctx, name, versions));
-  await history.load();
+    versionsBox,
+    changes ? uploadSection(ctx, name, afterWrite) : "",
+    changes && report.access ? accessSection(ctx, name, report.access, report.restricted ?? false, afterWrite) : "",
+    audit.element);
+  await Promise.all([history.load(), audit.load()]);
   return history;
 }
 
