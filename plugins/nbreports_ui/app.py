@@ -1,7 +1,36 @@
 """The FastAPI app mounted at ``/nbreports`` in Airflow's API server.
 
 Every route needs the Airflow user (Bearer token or the ``_token`` cookie), including the
-OpenAPI description and the static files; FastAPI's open docs routes are switched off.
+OpenAPI description and the static files; FastAPI's open docs routes are switched off. What each
+route needs beyond that (``access.py``; ``tests/unit/test_access_plugin.py`` checks that every
+route depends on the user):
+
+=========================================================  ======  ===================================
+route (``/nbreports`` + ...)                               needs   how lists and runs are narrowed
+=========================================================  ======  ===================================
+GET  /api/reports                                          user    reports the user may view, in the
+                                                                   query, before counting; ``allowed``
+GET  /api/reports/{r}                                      view    + ``allowed``; ``access`` if change
+GET  /api/reports/{r}/runs                                 view    the report's runs only
+GET  /api/reports/{r}/runs/{id}, .../output.ipynb          view    the run must be the report's (404)
+GET  /api/reports/{r}/dag-runs/{dag_run}                   view    the report's runs only
+GET  /api/reports/{r}/compare?base&other                   view    both runs must be the report's
+GET  /api/reports/{r}/versions, /versions/compare          view    the report's versions only
+GET  /api/reports/{r}/audit                                view    the report's entries; addresses
+                                                                   only for those who may change
+GET  /api/audit                                            admin   every report (or ?report=)
+POST /api/reports/{r}/notebook                             change  audited (done/denied/invalid)
+POST /api/reports/{r}/versions/{sha}/restore               change  audited
+PUT  /api/reports/{r}/access                               change  audited
+GET  /api/openapi.json, /static/{name}, /                  user    (no report data)
+GET  /content/reports/{r}/runs/{id}/report.html            view    the run must be the report's
+GET  /reports/{r}, /runs/{id}, /dag-runs/{d}, /compare,    view    page shells; an unknown report
+     /versions/compare                                             still gets its shell (it says so)
+=========================================================  ======  ===================================
+
+401 without a user; 404 for a report nobody knows; 403 (naming only the action and the name
+asked for) for a report the user may not take the action on — also for its runs, before any run
+is looked up. Writes with the cookie also need ``X-Requested-With: nbreports``.
 """
 
 from __future__ import annotations
