@@ -32,7 +32,7 @@ class Platform:
         settings = settings or get_settings()
         store = store or open_store(settings.resolved_store_url, settings.store_options)
         db = PlatformDB(database_url or settings.resolved_database_url)
-        env = {"NBREPORTS_STORE_URL": store.url_prefix, "NBREPORTS_DATABASE_URL": db.url}
+        env = {"NBREPORTS_STORE_URL": store.url_prefix}  # never the database: the kernel must not rewrite history
         if settings.store_options:
             env["NBREPORTS_STORE_OPTIONS"] = json.dumps(settings.store_options)
         return cls(settings, store, db, {**env, **(kernel_env or {})})
