@@ -1,6 +1,8 @@
 """The nbreports plugin's HTTP API on a real Airflow api-server (plugin loaded from ``plugins/``).
 
 Runs are made by the core runner into the same platform database and store the server reads.
+The probe report belongs to the teams file's catch-all team (only admins); the repo's example
+reports are on the server's disk. People log in through FAB + LDAP (``servers.py``).
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def test_catalog_lists_reports_with_last_run_and_filters(
     probe = entries[PROBE]
     assert probe["title"] == "UI probe"
     assert probe["owner"] == "tester"
-    assert probe["team"] == "qa"
+    assert probe["team"] == "default"
+    assert probe["allowed"] == ["view", "execute", "change"]
     assert probe["last_run"]["run_id"] == runs[2]["run_id"]
     assert probe["last_run"]["status"] == "success"
     assert probe["last_published"]["run_id"] == runs[2]["run_id"]
@@ -213,3 +216,61 @@ def test_versions_and_their_diff(client: httpx.Client, runs: list[dict[str, Any]
     assert same.json()["notebook_diff"]["identical"] is True
     missing = client.get(f"/nbreports/api/reports/{PROBE}/versions/compare", params={"base": sha, "other": "0" * 64})
     assert missing.status_code == 404
+
+
+# -- the access policy, through FAB logins -------------------------------------------------------
+
+
+def _names(client: httpx.Client) -> set[str]:
+    data = client.get("/nbreports/api/reports").json()
+    assert data["total"] == len(data["reports"])
+    return {e["name"] for e in data["reports"]}
+
+
+def test_the_catalog_shows_each_person_only_what_they_may_view(
+    airflow_servers: AirflowServers, runs: list[dict[str, Any]]
+) -> None:
+    with airflow_servers.client("alice") as alice, airflow_servers.client("carol") as carol:
+        seen = _names(alice)
+        assert {"sales_summary", "sales_digest", "data_quality"} <= seen
+        assert "hr_headcount" not in seen
+        assert PROBE not in seen  # the catch-all team's report: admins only
+        assert _names(carol) == {"sales_summary"}  # named in its grants
+        entry = carol.get("/nbreports/api/reports").json()["reports"][0]
+        assert entry["allowed"] == ["view"]
+    with airflow_servers.client("paula") as paula:
+        assert "hr_headcount" in _names(paula)
+
+
+def test_a_report_one_may_not_view_is_403_and_a_stranger_sees_nothing_of_it(
+    airflow_servers: AirflowServers, runs: list[dict[str, Any]]
+) -> None:
+    run_id = runs[0]["run_id"]
+    with airflow_servers.client("alice") as alice:
+        for url in (
+            "/nbreports/api/reports/hr_headcount",
+            "/nbreports/api/reports/hr_headcount/runs",
+            f"/nbreports/api/reports/{PROBE}/runs/{run_id}",
+            f"/nbreports/content/reports/{PROBE}/runs/{run_id}/report.html",
+            f"/nbreports/reports/{PROBE}",
+        ):
+            resp = alice.get(url)
+            assert resp.status_code == 403, url
+            assert "UI probe" not in resp.text
+        assert alice.get("/nbreports/api/reports/no_such_report").status_code == 404
+        assert alice.get("/nbreports/api/audit").status_code == 403
+    with airflow_servers.client("paula") as paula:
+        assert paula.get("/nbreports/api/reports/hr_headcount").json()["allowed"] == ["view", "execute", "change"]
+
+
+def test_a_refused_write_is_403_and_audited(airflow_servers: AirflowServers, client: httpx.Client) -> None:
+    with airflow_servers.client("bob") as bob:  # data-eng may view sales_summary, not change it
+        resp = bob.put("/nbreports/api/reports/sales_summary/access", json={}, headers={"User-Agent": "it-test"})
+        assert resp.status_code == 403
+        assert resp.json()["detail"] == "you may not change report 'sales_summary'"
+    entries = client.get("/nbreports/api/audit", params={"report": "sales_summary"}).json()["items"]
+    mine = [e for e in entries if e["actor"] == "bob" and e["action"] == "edit-access"]
+    assert mine
+    assert mine[0]["outcome"] == "denied"
+    assert mine[0]["user_agent"] == "it-test"
+    assert mine[0]["client"] == "127.0.0.1"
