@@ -34,7 +34,7 @@ install: $(VENV)/.installed $(FRONTEND_STAMP)  ## the Python environment, pinned
 
 frontend: $(FRONTEND_STAMP)  ## only the UI's front end: npm ci, lint, tests, build into plugins/nbreports_ui/static/
 
-demo: install  ## Airflow standalone with the example reports (SQLite, local store, local execution)
+demo: install  ## Airflow (api-server, scheduler, dag-processor, triggerer) on FAB logins with the example reports and demo users (SQLite, local store)
 	scripts/demo.sh
 
 test: install  ## every test: lint first, then unit, Airflow on PostgreSQL, S3 endpoint, end to end

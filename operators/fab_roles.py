@@ -35,11 +35,13 @@ BASE_ROLE = "nbr-base"
 _READ = "can_read"
 _MENU = "menu_access"
 #: FAB's Viewer permissions (``FabAirflowSecurityManagerOverride.VIEWER_PERMISSIONS``) without
-#: ``can_read`` on ``DAGs`` (all DAGs), plus re-running the DAGs one may execute.
+#: ``can_read`` on ``DAGs`` (all DAGs), plus re-running the DAGs one may execute. Also without
+#: ``Assets`` and ``Asset Aliases``: FAB checks them globally (``is_authorized_asset`` ignores the
+#: asset), so whoever reads them reads every report's Asset events, the restricted ones too; a
+#: report's runs are seen through the report instead (its DAG runs and the plugin).
 BASE_PERMISSIONS: tuple[tuple[str, str], ...] = (
     *((_READ, resource) for resource in (
-        "DAG Dependencies", "DAG Code", "DAG Runs", "DAG Versions", "DAG Warnings", "Assets", "Asset Aliases",
-        "Backfills", "Cluster Activity", "Pools", "ImportError", "Jobs", "My Password", "My Profile",
+        "DAG Dependencies", "DAG Code", "DAG Runs", "DAG Versions", "DAG Warnings", "Backfills", "Cluster Activity", "Pools", "ImportError", "Jobs", "My Password", "My Profile",
         "SLA Misses", "Task Instances", "Task Logs", "XComs", "HITL Detail", "Website", "Plugins",
     )),
     ("can_edit", "My Password"),
@@ -47,7 +49,7 @@ BASE_PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("can_edit", "Task Instances"),
     ("can_edit", "DAG Runs"),
     *((_MENU, resource) for resource in (
-        "Browse", "DAGs", "DAG Dependencies", "DAG Runs", "Assets", "Cluster Activity", "Documentation", "Docs",
+        "Browse", "DAGs", "DAG Dependencies", "DAG Runs", "Cluster Activity", "Documentation", "Docs",
         "Jobs", "SLA Misses", "Task Instances",
     )),
 )  # fmt: skip

@@ -6,6 +6,9 @@ Parsing stays cheap: what is derived from a notebook is cached by content hash (
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +107,19 @@ def _schedule(report: Report) -> Any:
     return CronTriggerTimetable(spec.schedule, timezone=spec.timezone)
 
 
+@contextmanager
+def _access_control_is_ours() -> Iterator[None]:
+    """Silence the one warning Airflow gives every DAG with ``access_control``.
+
+    Airflow 3 marks ``access_control`` "to be removed in Airflow 4" (``RemovedInAirflow4Warning``
+    from ``airflow/sdk/definitions/dag.py``), yet it is how the FAB auth manager gets per-DAG
+    permissions in 3.x — the policy's only way into Airflow's own UI and REST API.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The airflow.security.permissions module is deprecated")
+        yield
+
+
 def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsConfig | None = None) -> DAG:
     """Build the DAG prepare → execute → publish of one report.
 
@@ -115,20 +131,23 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
     spec = report.spec
     teams = teams or load_teams(teams_path(report.folder.parent))
     folder = str(notebooks_dir or report.folder.parent)
-    with DAG(
-        dag_id=report.name,
-        description=spec.description or spec.title,
-        doc_md=report.doc_md or None,
-        schedule=_schedule(report),
-        start_date=START_DATE,
-        catchup=spec.catchup,
-        tags=sorted({"nbreports", f"team:{spec.team}", *spec.tags}),
-        params=_params(report),
-        default_args={"owner": spec.owner},
-        dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
-        render_template_as_native_obj=True,
-        access_control=access_control(role_actions(report.rules, teams.admin_roles)),
-    ) as dag:
+    with (
+        _access_control_is_ours(),
+        DAG(
+            dag_id=report.name,
+            description=spec.description or spec.title,
+            doc_md=report.doc_md or None,
+            schedule=_schedule(report),
+            start_date=START_DATE,
+            catchup=spec.catchup,
+            tags=sorted({"nbreports", f"team:{spec.team}", *spec.tags}),
+            params=_params(report),
+            default_args={"owner": spec.owner},
+            dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
+            render_template_as_native_obj=True,
+            access_control=access_control(role_actions(report.rules, teams.admin_roles)),
+        ) as dag,
+    ):
         common: dict[str, Any] = {"report": report.name, "notebooks_dir": folder}
         prepare = PrepareReportOperator(task_id="prepare", **common)
         execute_cls: type[Any] = ExecuteReportOperator

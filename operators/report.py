@@ -205,13 +205,12 @@ class PublishReportOperator(_ReportOperator):
         record = publish(platform, plan, load_execution(platform, plan))
         self.log.info("published %s run %s: %s (%s)", plan.report, plan.run_id, record["status"], record["html_uri"])
         raise_for_result(record)  # a failed run is published and recorded, then fails the task
+        # Identifiers only: FAB lets anyone who reads Assets read every event (no per-asset check),
+        # so parameters and store paths stay behind the report's own permissions.
         context["outlet_events"][report_asset(plan.report)].extra = {
             "run_id": plan.run_id,
             "notebook_version": plan.notebook_version,
             "status": record["status"],
-            "html_uri": record["html_uri"],
-            "output_uri": record["output_uri"],
-            "parameters": plan.parameters,
         }
         return dict(record["scraps"])
 
