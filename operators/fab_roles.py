@@ -41,8 +41,9 @@ _MENU = "menu_access"
 #: report's runs are seen through the report instead (its DAG runs and the plugin).
 BASE_PERMISSIONS: tuple[tuple[str, str], ...] = (
     *((_READ, resource) for resource in (
-        "DAG Dependencies", "DAG Code", "DAG Runs", "DAG Versions", "DAG Warnings", "Backfills", "Cluster Activity", "Pools", "ImportError", "Jobs", "My Password", "My Profile",
-        "SLA Misses", "Task Instances", "Task Logs", "XComs", "HITL Detail", "Website", "Plugins",
+        "DAG Dependencies", "DAG Code", "DAG Runs", "DAG Versions", "DAG Warnings", "Backfills", "Cluster Activity",
+        "Pools", "ImportError", "Jobs", "My Password", "My Profile", "SLA Misses", "Task Instances", "Task Logs",
+        "XComs", "HITL Detail", "Website", "Plugins",
     )),
     ("can_edit", "My Password"),
     ("can_edit", "My Profile"),
