@@ -35,10 +35,13 @@ is looked up. Writes with the cookie also need ``X-Requested-With: nbreports``.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from nbreports import __version__
 from nbreports.errors import NbreportsError
@@ -64,6 +67,20 @@ def create_app() -> FastAPI:
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(user: AnyUser) -> dict[str, Any]:
         return app.openapi()
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        """A page's refusal is a small page (the status kept), the API's and the content's stay JSON."""
+        root = request.scope.get("root_path", "").rstrip("/")
+        path = request.url.path.removeprefix(root)
+        if path.startswith(("/api/", "/content/", "/static/")) or exc.status_code == 401:
+            return await http_exception_handler(request, exc)
+        body = (
+            f"<!doctype html><meta charset=utf-8><title>nbreports: {exc.status_code}</title>"
+            f'<main role="alert"><h1>{exc.status_code}</h1><p id="detail">{escape(str(exc.detail))}</p>'
+            f'<p><a href="{escape(root)}/" target="_top">Reports</a></p></main>'
+        )
+        return HTMLResponse(body, exc.status_code, headers={"Content-Security-Policy": "default-src 'none'"})
 
     @app.exception_handler(NbreportsError)
     async def platform_error(request: Request, exc: NbreportsError) -> JSONResponse:

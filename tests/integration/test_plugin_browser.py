@@ -210,3 +210,18 @@ def test_a_notebook_script_cannot_use_the_readers_session(page: Any, servers: Ai
     assert "local-storage-secret" in leaked["storage"]
     assert leaked["api"].startswith('200 {"reports":')
     assert leaked["airflow"].startswith("200")
+
+
+def test_a_restricted_reports_url_is_403_for_others(browser: Any, servers: AirflowServers) -> None:
+    context = browser.new_context(base_url=servers.base_url)
+    try:
+        page = context.new_page()
+        login(page, "alice")
+        resp = page.goto("/nbreports/reports/hr_headcount")
+        assert resp is not None
+        assert resp.status == 403
+        assert page.locator("#detail").text_content() == "you may not view report 'hr_headcount'"
+        assert "Headcount" not in page.content()
+        assert page.goto("/nbreports/reports/sales_summary").status == 200  # alice's team's report
+    finally:
+        context.close()

@@ -198,7 +198,10 @@ def test_a_report_one_may_not_view_is_403_on_every_route_and_says_nothing_of_it(
         for url in read_urls("hr_headcount"):
             resp = env.client.get(url, headers=as_(user))
             assert resp.status_code == 403, (user, url)
-            assert resp.json() == {"detail": "you may not view report 'hr_headcount'"}, url
+            if url.startswith(("/api/", "/content/")):
+                assert resp.json() == {"detail": "you may not view report 'hr_headcount'"}, url
+            else:  # a page: a small HTML page saying the same
+                assert "you may not view report &#x27;hr_headcount&#x27;" in resp.text, url
     for url in read_urls("hr_headcount"):
         assert env.client.get(url, headers=as_("paula")).status_code in (200, 404), url  # 404: no such DAG run
     assert env.client.get("/api/reports/hr_headcount/runs", headers=as_("paula")).json()["total"] == 2
@@ -250,3 +253,13 @@ def test_stored_rules_fall_back_to_the_folders_owner() -> None:
     bad = stored_rules("sales_summary", {"team": "qa", "access": {"nonsense": 1}}, teams)
     assert bad.team == "analytics"
     assert bad.view_users == frozenset()
+
+
+def test_a_forbidden_page_is_a_small_html_page(env: SimpleNamespace) -> None:
+    resp = env.client.get("/reports/hr_headcount", headers=as_("alice"))
+    assert resp.status_code == 403
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "you may not view report &#x27;hr_headcount&#x27;" in resp.text
+    assert "Headcount" not in resp.text
+    api = env.client.get("/api/reports/hr_headcount", headers=as_("alice"))
+    assert api.headers["content-type"] == "application/json"
