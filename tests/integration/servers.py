@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -357,10 +358,14 @@ def airflow_servers(
     database of their own, so modules never see each other's runs."""
     folder = tmp_path_factory.mktemp("servers")
     platform_url = create_pg_database("nbr_servers")
+    # a copy of the examples: the plugin's write paths (upload, restore, access edits) change it
+    notebooks = folder / "notebooks"
+    shutil.copytree(REPO / "notebooks", notebooks)
     env = {
         **os.environ,
         **airflow_home,
         **auth_env(ldap_server),
+        "NBREPORTS_NOTEBOOKS_DIR": str(notebooks),
         "NBREPORTS_HOME": str(folder / "nbr-home"),
         "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
     }

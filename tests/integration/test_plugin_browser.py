@@ -212,16 +212,65 @@ def test_a_notebook_script_cannot_use_the_readers_session(page: Any, servers: Ai
     assert leaked["airflow"].startswith("200")
 
 
-def test_a_restricted_reports_url_is_403_for_others(browser: Any, servers: AirflowServers) -> None:
-    context = browser.new_context(base_url=servers.base_url)
+def _person(browser: Any, servers: AirflowServers, user: str) -> Any:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=servers.base_url)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    login(page, user)
+    return page
+
+
+def test_a_restricted_report_is_its_teams_alone_and_a_change_lands_in_the_audit_log(
+    browser: Any, servers: AirflowServers
+) -> None:
+    alice = _person(browser, servers, "alice")  # analytics
+    paula = _person(browser, servers, "paula")  # people: the restricted team
     try:
-        page = context.new_page()
-        login(page, "alice")
-        resp = page.goto("/nbreports/reports/hr_headcount")
+        # the catalog: alice sees her team's reports and what is shared with her, never the restricted one
+        alice.goto("/nbreports/")
+        expect(alice.get_by_role("link", name="Sales summary")).to_be_visible()
+        expect(alice.get_by_role("link", name="Orders data quality")).to_be_visible()  # data-eng lets her run it
+        expect(alice.get_by_role("link", name="Headcount and pay")).to_have_count(0)
+        shot(alice, "11-catalog-alice")
+        paula.goto("/nbreports/")
+        expect(paula.get_by_role("link", name="Headcount and pay")).to_be_visible()
+        expect(paula.get_by_role("link", name="Sales summary")).to_have_count(0)
+        shot(paula, "12-catalog-paula")
+
+        # its direct URL: 403, and the page says nothing about it
+        resp = alice.goto("/nbreports/reports/hr_headcount")
         assert resp is not None
         assert resp.status == 403
-        assert page.locator("#detail").text_content() == "you may not view report 'hr_headcount'"
-        assert "Headcount" not in page.content()
-        assert page.goto("/nbreports/reports/sales_summary").status == 200  # alice's team's report
+        assert alice.locator("#detail").text_content() == "you may not view report 'hr_headcount'"
+        assert "Headcount" not in alice.content()
+        shot(alice, "13-restricted-403")
+
+        # alice may change her team's report: she shares it for execute with carol, through the page
+        assert alice.goto("/nbreports/reports/sales_summary").status == 200
+        alice.locator("#access-execute-users").fill("carol")
+        alice.locator("#save-access").click()
+        expect(alice.locator("#access-status")).to_contain_text("Saved to report.yaml")
+        entry = alice.locator("#audit-entries tr", has_text="edit-access").first
+        expect(entry).to_contain_text("alice")
+        expect(entry).to_contain_text("done")
+        shot(alice, "14-audit-after-access-edit")
+        spec = Path(servers.env["NBREPORTS_NOTEBOOKS_DIR"]) / "sales_summary" / "report.yaml"
+        assert "execute:" in spec.read_text()
+        assert "carol" in spec.read_text().split("execute:")[1]
+
+        # Airflow enforces the new grant too once the dag-processor re-parses the DAGs (access_control)
+        deadline = time.monotonic() + 150
+        with servers.client("carol") as carol:
+            bad_date = {"logical_date": "not-a-date", "conf": {}}  # refused after the permission check
+            while (code := carol.post(f"/api/v2/dags/{REPORT}/dagRuns", json=bad_date).status_code) == 403:
+                assert time.monotonic() < deadline, "carol still may not trigger sales_summary in Airflow"
+                time.sleep(2)
+        assert code == 422
+
+        # paula may view the restricted report but not change alice's: no access editor there
+        paula.goto("/nbreports/reports/hr_headcount")
+        expect(paula.get_by_role("heading", name="Headcount and pay")).to_be_visible()
+        assert paula.goto("/nbreports/reports/sales_summary").status == 403
     finally:
-        context.close()
+        alice.context.close()
+        paula.context.close()
