@@ -53,12 +53,19 @@ def _publish(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) ->
     return publish.run(ws, mode)
 
 
+def _access(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
+    from bench import access_policy
+
+    return access_policy.run(ws, mode)
+
+
 BENCHMARKS: dict[str, Callable[[Workspace, Mode, argparse.Namespace, Done], BenchResult]] = {
     "per_run": _per_run,
     "parse": _parse,
     "concurrency": _concurrency,
     "latency": _latency,
     "publish": _publish,
+    "access": _access,
 }
 
 

@@ -33,7 +33,7 @@ from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.browse.catalog import stored_specs
 from nbreports.errors import SpecError
 from nbreports.identifiers import REPORT_NAME, RUN_ID
-from nbreports_ui.services import disk_reports, notebooks_dir, platform
+from nbreports_ui.services import disk_report, disk_reports, notebooks_dir, platform
 
 ReportName = Annotated[str, Path(pattern=REPORT_NAME.pattern, description="Report name (= its DAG id)")]
 RunId = Annotated[str, Path(pattern=RUN_ID.pattern, description="Report run id (nbreports, not Airflow)")]
@@ -87,7 +87,8 @@ def all_rules(names: list[str] | None = None) -> dict[str, ReportRules]:
 
 def rules_of(report: str) -> ReportRules | None:
     """One report's rules, or None when no such report is known."""
-    return all_rules([report]).get(report)
+    on_disk = disk_report(report)  # a dict lookup: every request of a report asks
+    return on_disk.rules if on_disk is not None else all_rules([report]).get(report)
 
 
 def ordered(actions: frozenset[Action]) -> list[str]:

@@ -209,6 +209,17 @@ class AirflowServers:
                     self.check_alive()
                     time.sleep(0.5)
 
+    def end_unfinished_runs(self) -> None:
+        """Mark every queued or running DAG run failed, so the next module's servers (same metadata
+        database) do not wait for runs whose worker is gone (Airflow would only time them out)."""
+        with self.client() as c:
+            resp = c.get("/api/v2/dags/~/dagRuns", params={"state": ["queued", "running"], "limit": 100})
+            if resp.status_code != 200:
+                return
+            for run in resp.json()["dag_runs"]:
+                path = f"/api/v2/dags/{run['dag_id']}/dagRuns/{quote(run['dag_run_id'], safe='')}"
+                c.patch(path, json={"state": "failed"})
+
     # --- lifecycle ------------------------------------------------------------------------------
 
     def log_path(self, server: str) -> Path:
@@ -346,6 +357,7 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
         servers.wait_healthy()
         servers.timings["healthy"] = time.monotonic() - started
         yield servers
+        servers.end_unfinished_runs()
     finally:
         servers.stop()
 
