@@ -106,7 +106,7 @@ def run(ws: Workspace, mode: Mode) -> BenchResult:
         NBREPORTS_DATABASE_URL=db_url,
         AIRFLOW_CONN_NBREPORTS_DB=db_url,
     )
-    rounds = {"catalog": 20, "history": 200} if mode.quick else {"catalog": 60, "history": 600}
+    rounds = {"catalog": 10, "history": 100} if mode.quick else {"catalog": 40, "history": 400}
     spec = {"people": PEOPLE, "hot": HOT, "warmups": 3, "rounds": rounds}
     progress(f"access: {rounds} interleaved rounds (policy on, off) x 3 people")
     res = measure_cmd(

@@ -104,6 +104,12 @@ def report_entries(
     return entries
 
 
+def stored_names(db: PlatformDB) -> set[str]:
+    """The name of every report the platform database has a row for (cheap: the primary key only)."""
+    with session(db) as s:
+        return set(s.scalars(select(ReportRow.name)))
+
+
 def stored_specs(db: PlatformDB, names: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """The spec each report's latest prepared run recorded, by name (what decides access to a deleted report)."""
     stmt = select(ReportRow.name, ReportRow.spec, ReportRow.team)

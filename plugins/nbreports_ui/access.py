@@ -30,7 +30,7 @@ from nbreports.access.grants import AccessGrants
 from nbreports.access.policy import Action, Principal, actions_for
 from nbreports.access.rules import ReportRules, resolve_rules
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
-from nbreports.browse.catalog import stored_specs
+from nbreports.browse.catalog import stored_names, stored_specs
 from nbreports.errors import SpecError
 from nbreports.identifiers import REPORT_NAME, RUN_ID
 from nbreports_ui.services import disk_report, disk_reports, notebooks_dir, platform
@@ -77,8 +77,9 @@ def stored_rules(report: str, spec: dict[str, Any], config: TeamsConfig) -> Repo
 def all_rules(names: list[str] | None = None) -> dict[str, ReportRules]:
     """Every known report's rules by name: the notebooks folder's, then the database's for the others."""
     rules = {r.name: r.rules for r in disk_reports() if names is None or r.name in names}
-    wanted = None if names is None else [n for n in names if n not in rules]
-    if wanted != []:
+    # only the reports not on disk need their recorded spec (their names first: the specs are big)
+    wanted = [n for n in (stored_names(platform().db) if names is None else names) if n not in rules]
+    if wanted:
         config = teams()
         for name, spec in stored_specs(platform().db, wanted).items():
             rules.setdefault(name, stored_rules(name, spec, config))
@@ -96,10 +97,12 @@ def ordered(actions: frozenset[Action]) -> list[str]:
     return [a.value for a in Action if a in actions]
 
 
-def visible_reports(user: BaseUser) -> dict[str, frozenset[Action]]:
-    """The reports the user may view, with every action they may take on each."""
+def visible_reports(user: BaseUser) -> tuple[dict[str, frozenset[Action]], bool]:
+    """The reports the user may view, with every action they may take on each; and whether that is all of them."""
     who = principal_of(user)
-    return {name: acts for name, rules in all_rules().items() if (acts := actions_for(who, rules))}
+    known = all_rules()
+    visible = {name: acts for name, rules in known.items() if (acts := actions_for(who, rules))}
+    return visible, len(visible) == len(known)
 
 
 def is_admin(user: BaseUser) -> bool:
