@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -152,8 +153,9 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-def seeded(airflow_servers: AirflowServers, ldap_server: LdapServer) -> Seeded:
-    """One finished Airflow run (so one nbreports run) of every example report, made by the admin."""
+def seeded(airflow_servers: AirflowServers, ldap_server: LdapServer) -> Iterator[Seeded]:
+    """One finished Airflow run (so one nbreports run) of every example report, made by the admin;
+    dave removed from the directory meanwhile (and put back after, for the modules that follow)."""
     airflow_servers.wait_for_dags(REPORTS)
     airflow_servers.wait_until_idle(REPORTS, timeout=300)  # the schedules' first runs
     dag_runs = {}
@@ -172,9 +174,12 @@ def seeded(airflow_servers: AirflowServers, ldap_server: LdapServer) -> Seeded:
             history = admin.get(f"/nbreports/api/reports/{report}/runs").json()
             run_ids[report] = history["items"][0]["run_id"]
             versions[report] = history["items"][0]["notebook_version"]
-    with contextlib.suppress(ldap.NO_SUCH_OBJECT):  # test_auth_fab may have removed him already
+    groups = [g for g, members in GROUPS.items() if REMOVED in members]
+    with contextlib.suppress(ldap.NO_SUCH_OBJECT):  # another module may have removed him already
         ldap_server.remove_user(REMOVED)
-    return Seeded(dag_runs, run_ids, versions)
+    yield Seeded(dag_runs, run_ids, versions)
+    with contextlib.suppress(ldap.ALREADY_EXISTS):
+        ldap_server.add_user(REMOVED, groups)
 
 
 def _fill(text: str, report: str, seeded: Seeded) -> str:

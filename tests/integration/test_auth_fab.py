@@ -51,10 +51,11 @@ def test_a_user_in_no_group_gets_no_access(servers: AirflowServers) -> None:
 
 
 def test_a_user_removed_from_the_directory_can_no_longer_log_in(
-    servers: AirflowServers, ldap_server: LdapServer
+    servers: AirflowServers, ldap_server: LdapServer, request: pytest.FixtureRequest
 ) -> None:
     assert visible_dags(servers, "dave") == {"sales_summary", "sales_digest", "data_quality"}  # analytics
     ldap_server.remove_user("dave")
+    request.addfinalizer(lambda: ldap_server.add_user("dave", ["analytics"]))  # for the modules that follow
     assert login(servers, "dave", "dave-pw").status_code == 401
     with pytest.raises(ServersError):
         servers.token("dave", password("dave"))
