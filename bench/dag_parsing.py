@@ -42,8 +42,11 @@ def generate(root: Path, count: int) -> Path:
         return notebooks
     notebooks.mkdir(parents=True)
     template = tiny_notebook()
+    teams = {f"team{t}": {"roles": [f"Team{t}"], "folders": [f"team{t}_*"]} for t in range(7)}
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    (root / "config" / "teams.yaml").write_text(json.dumps({"teams": teams}))  # JSON is YAML
     for i in range(count):
-        name = f"report_{i:04d}"
+        name = f"team{i % 7}_report_{i:04d}"
         folder = notebooks / name
         folder.mkdir()
         template.cells[0].source = f"# Report {i}\n\nGenerated for the parsing benchmark."

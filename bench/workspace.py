@@ -147,10 +147,20 @@ class Workspace:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+#: The teams file beside the workspace's notebooks (config/teams.yaml): tiny is the bench team's,
+#: realistic keeps sales_summary's team and grants.
+TEAMS = {
+    "users": {"carol": {}},
+    "teams": {"bench": {"folders": ["*"]}, "analytics": {"folders": ["realistic"]}, "data-eng": {"folders": []}},
+}
+
+
 def create(prefix: str = "nbr-bench-") -> Workspace:
     ws = Workspace(Path(tempfile.mkdtemp(prefix=prefix)))
     ws.notebooks.mkdir()
     ws.home.mkdir()
+    (ws.root / "config").mkdir()
+    (ws.root / "config" / "teams.yaml").write_text(yaml.safe_dump(TEAMS))
     write_tiny(ws.notebooks)
     write_realistic(ws.notebooks)
     return ws
