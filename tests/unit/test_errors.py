@@ -22,6 +22,8 @@ def example(cls: type[errors.NbreportsError]) -> errors.NbreportsError:
         return cls("sales", ["unknown parameter 'm'", "n: expected integer"])
     if issubclass(cls, errors.ExecutionError):
         return cls("report sales run r1 failed: boom", cell_index=4, output_uri="s3://reports/runs/sales/r1/out")
+    if issubclass(cls, errors.AccessDenied):
+        return cls("carol", "hr_headcount", "view")
     return cls(f"a {cls.__name__} happened")
 
 
