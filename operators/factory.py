@@ -98,13 +98,25 @@ def _profile_param(report: Report) -> dict[str, Param]:
     }
 
 
+#: The presets that are cron expressions, read in the spec's time zone like any other (Airflow reads
+#: a preset string in UTC). ``@once`` and ``@continuous`` have no time of day and stay as they are.
+CRON_PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+}
+
+
 def _schedule(report: Report) -> Any:
     spec = report.spec
     if spec.triggered_by:
         return [report_asset(name) for name in spec.triggered_by]
-    if spec.schedule is None or spec.schedule.startswith("@"):
+    if spec.schedule is None or spec.schedule in ("@once", "@continuous"):
         return spec.schedule
-    return CronTriggerTimetable(spec.schedule, timezone=spec.timezone)
+    return CronTriggerTimetable(CRON_PRESETS.get(spec.schedule, spec.schedule), timezone=spec.timezone)
 
 
 @contextmanager
