@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, get_engine
 from nbreports.errors import StoreError
 from nbreports.pods.request import plan_pod
+from nbreports.redaction.redact import Redactor
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.states import FailureKind, RunStatus
 
@@ -15,6 +17,11 @@ from nbreports.runs.states import FailureKind, RunStatus
 def cache_hit_result(plan: RunPlan) -> ExecutionResult:
     """What a cache hit "executes": nothing; its outputs are those of the run it reuses."""
     return ExecutionResult(status=RunStatus.SUCCESS, extra={"cache_hit_of": plan.cached_from})
+
+
+def _masked(log: LogSink, redactor: Redactor) -> LogSink:
+    """The log sink with the run's secrets masked in every line."""
+    return lambda line: log(redactor.text(line))
 
 
 def execute(
@@ -30,6 +37,8 @@ def execute(
         log(f"cache hit: {plan.report} run {plan.run_id} reuses the outputs of run {plan.cached_from}")
         return cache_hit_result(plan)
     store = platform.store
+    redactor = Redactor(platform.secrets)
+    log = _masked(log, redactor)
     with tempfile.TemporaryDirectory(prefix="nbr-run-") as tmp:
         input_path, output_path = Path(tmp) / "input.ipynb", Path(tmp) / "output.ipynb"
         store.download(plan.key("input.ipynb"), input_path)
@@ -50,7 +59,13 @@ def execute(
         result = (engine or get_engine(plan.executor)).execute(job, log)
         kept = output_path if output_path.is_file() else input_path
         if job.pod is None or not store.exists(plan.key("output.ipynb")):
-            store.write_bytes(plan.key("output.ipynb"), kept.read_bytes())
+            store.write_bytes(plan.key("output.ipynb"), redactor.notebook(kept.read_bytes()))
+        else:  # the pod wrote it itself: mask what it printed before anything reads it
+            written = store.read_bytes(plan.key("output.ipynb"))
+            if (masked := redactor.notebook(written)) != written:
+                store.write_bytes(plan.key("output.ipynb"), masked)
+    if result.error:
+        result = replace(result, error=redactor.text(result.error))
     store.write_json(plan.key("execution.json"), result.to_dict())
     log(f"execution {result.status} in {result.duration_s:.1f}s" + (f": {result.error}" if result.error else ""))
     return result

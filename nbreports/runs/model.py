@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nbreports.redaction.redact import secrets_of
 from nbreports.settings import Settings, get_settings
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.store import Store, open_store
@@ -19,6 +21,13 @@ class Platform:
     store: Store
     db: PlatformDB
     kernel_env: dict[str, str] = field(default_factory=dict)  # how the kernel reaches the store
+    extra_secrets: frozenset[str] = frozenset()  # what the Airflow adapters hand a run (connections, variables)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every value a run must never publish (``nbreports.redaction.redact``)."""
+        env = {**os.environ, **self.kernel_env}
+        return secrets_of(env, self.settings.store_options, [self.db.url]) | self.extra_secrets
 
     @classmethod
     def from_settings(
