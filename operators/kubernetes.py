@@ -52,7 +52,7 @@ class KubernetesReportOperator(KubernetesPodOperator):
     """Run the prepared notebook in a pod on the cluster (``executor: kubernetes``).
 
     The pod is the run's manifest (``nbreports.pods.manifest.build_pod_manifest``); the
-    ``KubernetesPodOperator`` arguments ``deferrable``, ``get_logs`` and ``reattach_on_restart``
+    ``KubernetesPodOperator`` arguments ``deferrable``, ``get_logs`` and ``durable``
     default to ``True`` and ``on_finish_action`` to ``"delete_pod"``; any other of its arguments
     may be passed as well.
 
@@ -76,7 +76,7 @@ class KubernetesReportOperator(KubernetesPodOperator):
         kwargs.setdefault("deferrable", True)
         kwargs.setdefault("get_logs", True)
         kwargs.setdefault("on_finish_action", "delete_pod")
-        kwargs.setdefault("reattach_on_restart", True)
+        kwargs.setdefault("durable", True)  # a retry re-attaches to the running pod (reattach_on_restart before 3.3)
         super().__init__(base_container_name=CONTAINER, random_name_suffix=False, do_xcom_push=False, **kwargs)
         self.report = report
         self.plan = plan

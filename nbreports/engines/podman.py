@@ -223,6 +223,8 @@ class PodmanEngine(Engine):
         if logs.poll() is None:
             logs.kill()
         logs.wait()
+        if not reader.is_alive():  # our end of the pipe (else a ResourceWarning when the Popen is collected)
+            stream.close()
         return {
             "exit_code": state.get("ExitCode"),
             "oom_killed": bool(state.get("OOMKilled")) or watch.oom_killed,

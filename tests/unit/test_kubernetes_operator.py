@@ -93,7 +93,8 @@ def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
     assert pod["spec"]["containers"][0]["args"][:2] == [f"{run_folder}/input.ipynb", f"{run_folder}/output.ipynb"]
     assert op.deferrable
     assert op.get_logs
-    assert op.reattach_on_restart
+    assert op.durable
+    assert op.reattach_on_restart  # what the provider derives from durable on Airflow 3.3
     assert op.on_finish_action.value == "delete_pod"
     op.dry_run()  # prints the pod; needs no cluster
     out = capsys.readouterr().out
