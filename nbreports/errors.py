@@ -29,7 +29,10 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class NbreportsError(Exception):
@@ -70,7 +73,14 @@ class ProfileError(ParameterError):
 
 
 class ConfigError(NbreportsError):
-    """The compute config file (profiles, teams, images) is missing or invalid."""
+    """An administrators' file (compute config, teams file) is missing or invalid."""
+
+    @classmethod
+    def invalid(cls, path: str, exc: ValidationError) -> ConfigError:
+        """The error of a file whose content fails its model: the file, the first failing field, the problem."""
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(file)"
+        return cls(f"{path}: {where}: {first['msg'].removeprefix('Value error, ')}")
 
 
 class UnknownEngineError(ConfigError):

@@ -150,9 +150,7 @@ def _load(path: str, mtime_ns: int) -> TeamsConfig:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the teams file {path}: {exc}") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(file)"
-        raise ConfigError(f"{path}: {where}: {first['msg'].removeprefix('Value error, ')}") from exc
+        raise ConfigError.invalid(path, exc) from exc
 
 
 def teams_path(notebooks_dir: Path | None = None) -> Path:

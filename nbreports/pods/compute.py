@@ -113,9 +113,7 @@ def _load(path: str, mtime_ns: int, teams_file: str, teams_mtime_ns: int) -> Com
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the compute config {path}: {exc}") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg'].removeprefix('Value error, ')}") from exc
+        raise ConfigError.invalid(path, exc) from exc
 
 
 def _mtime(path: Path) -> int:
