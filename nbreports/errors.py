@@ -24,7 +24,8 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
         ├── KernelDiedError     the kernel process died
         │   └── OutOfMemoryError  killed for going over its pod's memory limit
         ├── RunTimeoutError     a cell or the whole run took too long
-        └── ImageError          the pod's image could not be found or started
+        ├── ImageError          the pod's image could not be found or started
+        └── RunLostError        the process, worker or pod running it died (no heartbeat)
 """
 
 from __future__ import annotations
@@ -166,6 +167,10 @@ class OutOfMemoryError(KernelDiedError):
 
 class ImageError(ExecutionError):
     """The pod's image could not be found or started, so the notebook never ran."""
+
+
+class RunLostError(ExecutionError):
+    """The process, worker or pod running the notebook died; its partial output was kept."""
 
 
 def _rebuild_execution_error(

@@ -14,6 +14,7 @@ from nbreports.errors import (
     ImageError,
     KernelDiedError,
     OutOfMemoryError,
+    RunLostError,
     RunTimeoutError,
 )
 from nbreports.runs.states import FailureKind, RunStatus
@@ -26,6 +27,7 @@ ERROR_OF_KIND: dict[FailureKind, type[ExecutionError]] = {
     FailureKind.OUT_OF_MEMORY: OutOfMemoryError,
     FailureKind.IMAGE_MISSING: ImageError,
     FailureKind.ENGINE_ERROR: ExecutionError,
+    FailureKind.LOST: RunLostError,
 }
 
 

@@ -69,6 +69,9 @@ class RunPlan:
     profile: str | None = None  # compute profile of a pod run (executor podman or kubernetes)
     image: str | None = None  # kernel image of a pod run: tag or @digest
     dag_id: str | None = None
+    image_digest: str | None = None  # the image the tag resolved to at prepare: what runs, and the cache key
+    bundle: str | None = None  # sha256 of the report folder's files in the store (``runs.bundle``)
+    upstream_runs: dict[str, str] | None = None  # upstream report -> the run whose Asset event triggered this one
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as the JSON that XCom carries."""

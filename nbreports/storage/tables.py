@@ -68,6 +68,7 @@ class RunRow(Base):
         Index("ix_runs_report_status_started", "report", "status", "started_at"),
         Index("ix_runs_report_dag_run", "report", "dag_run_id"),
         Index("ix_runs_report_version_started", "report", "notebook_version", "started_at"),
+        Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),  # migration 0005: finding lost runs
     )
 
     run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -96,6 +97,14 @@ class RunRow(Base):
     image_digest: Mapped[str | None] = mapped_column(String(100))
     peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. query cache hits, misses, bytes
+    # liveness, attempts, lineage (migration 0005)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # written while executing
+    host: Mapped[str | None] = mapped_column(String(255))  # the worker that last prepared or executed it
+    pid: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int | None] = mapped_column(Integer)  # the Airflow try that executed it
+    failure_kind: Mapped[str | None] = mapped_column(String(30))  # a FailureKind, e.g. lost
+    bundle: Mapped[str | None] = mapped_column(String(64))  # sha256 of the report folder's files it used
+    upstream_runs: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # upstream report -> the run that triggered
 
 
 class AuditRow(Base):
