@@ -3,6 +3,7 @@
 Layout (all keys relative to the store root)::
 
     versions/<sha256>.ipynb                  each notebook version, stored once
+    bundles/<sha256>.tar                     a report folder's files, stored once (runs/bundle.py)
     runs/<report>/<run_id>/input.ipynb       the exact notebook run, parameters injected
     runs/<report>/<run_id>/output.ipynb      the executed notebook (also when it failed)
     runs/<report>/<run_id>/report.html       the published report
@@ -47,6 +48,11 @@ class Store:
     def version_key(sha: str) -> str:
         """The store key of the notebook version ``sha``."""
         return f"versions/{check_sha256(sha)}.ipynb"
+
+    @staticmethod
+    def bundle_key(sha: str) -> str:
+        """The store key of the report-folder bundle ``sha`` (the sha256 of the tar)."""
+        return f"bundles/{check_sha256(sha)}.tar"
 
     @staticmethod
     def run_key(report: str, run_id: str, name: str = "") -> str:
