@@ -188,7 +188,7 @@ def test_connections_without_an_identity_are_refused(store):
         connection_identity(object())
 
 
-def test_cached_function_calls_as_parquet_and_pickle(store):
+def test_cached_function_calls_as_parquet_and_json(store):
     calls: list[tuple] = []
 
     def frame(n: int, label: str = "x") -> pd.DataFrame:
@@ -209,10 +209,11 @@ def test_cached_function_calls_as_parquet_and_pickle(store):
     assert calls == [(3, "a"), (3, "b"), (1, 2)]
     names = entry_names(store)
     assert sum(n.endswith(".parquet") for n in names) == 2
-    assert sum(n.endswith(".pickle") for n in names) == 1
-    [pickled] = [n for n in names if n.endswith(".pickle")]
-    data = store.read_bytes(f"{PREFIX}/{pickled}")
-    store.write_bytes(f"{PREFIX}/{pickled}", data[:-3] + b"xyz")  # payload no longer matches its sha256
+    assert sum(n.endswith(".json") for n in names) == 1
+    assert not [n for n in names if n.endswith(".pickle")]
+    [kept] = [n for n in names if n.endswith(".json")]
+    data = store.read_bytes(f"{PREFIX}/{kept}")
+    store.write_bytes(f"{PREFIX}/{kept}", data[:-3] + b"xyz")  # payload no longer matches its sha256
     assert cache.call(summary, ([1, 2],), {})["sum"] == 3
     assert len(calls) == 4
     assert cache.stats.corrupt == 1

@@ -6,23 +6,30 @@ Inside a report notebook::
     sales = cached_query(engine, "select * from sales where region = %(r)s", {"r": region})
     model = cached(fit_model, sales, alpha=0.1)
 
-Results live in the store under ``querycache/<sha256>.parquet`` (DataFrames) or ``.pickle`` (anything
-else). The key is the connection identity (dialect, host, port, database, user — never the password),
-the query text and the bound parameters, so two reports asking the same question share the answer.
+Results live in the store under ``querycache/<sha256>.parquet`` (DataFrames) or ``.json`` (dicts, lists,
+tuples, sets, numbers, strings, dates, Decimals, bytes: ``jsonvalues``). The key is the connection identity
+(dialect, host, port, database, user — never the password), the query text and the bound parameters, so
+two reports asking the same question share the answer.
+
+Never a pickle: every team's kernels write to this one prefix, and unpickling runs what the writer put in
+it. A value that is neither a DataFrame nor JSON-like (a fitted model, an arbitrary object), or a frame
+Parquet cannot hold (mixed-type object columns), is not cached: the function runs, its value is returned,
+one warning per key says why, and the run's ``uncached`` count goes up. Raising instead would break a
+notebook that only wanted to be faster. Pickles earlier versions wrote are never read (a miss; the sweep
+removes them).
 
 Why it can be trusted:
 
 * every entry carries its own key and expiry: an entry for another key or past its expiry is never
   served, whatever the bucket lifecycle or sweep has (not yet) done;
-* Parquet entries are written with page checksums and their row count, pickles with a sha256 of the
-  payload: a truncated or flipped entry is detected, counted as ``corrupt`` and recomputed;
+* Parquet entries are written with page checksums and their row count, JSON entries with a sha256 of
+  the payload: a truncated or flipped entry is detected, counted as ``corrupt`` and recomputed;
 * writes go through ``Store.write_bytes`` (atomic rename locally, one PUT on S3), so a reader sees an
   old entry or a new one, never half of one, and two kernels computing the same entry both win.
 
 Hits, misses and bytes of a run are the ``query_cache`` section of ``runs/<report>/<run_id>/kernel.json``
 when the engine sets ``NBREPORTS_REPORT`` and ``NBREPORTS_RUN_ID`` (``nbreports.kernel.report``; publish
 records them as the run's metrics: the kernel itself never reaches the platform database).
-Pickled entries are loaded with ``pickle``: the store must be as trusted as the notebooks themselves.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nbreports.errors import CorruptObjectError, StoreError
-from nbreports.kernel.querycache.entries import EntryMeta, decode, encode_parquet, encode_pickle
+from nbreports.errors import CacheError, CorruptObjectError, StoreError
+from nbreports.kernel.querycache.entries import EntryMeta, decode, encode_json, encode_parquet
 from nbreports.kernel.querycache.keys import connection_identity, digest, function_identity
 from nbreports.kernel.report import KernelReport, current_report
 from nbreports.settings import Settings, get_settings
@@ -55,6 +62,7 @@ class CacheStats:
     misses: int = 0
     expired: int = 0  # misses because the entry was past its expiry
     corrupt: int = 0  # misses because the entry was not intact (it is recomputed)
+    uncached: int = 0  # results computed and not kept: neither a DataFrame Parquet holds nor JSON-like
     bytes_read: int = 0
     bytes_written: int = 0
 
@@ -78,6 +86,7 @@ class QueryCache:
         self.report, self.run_id = report, run_id
         self.stats = CacheStats()
         self._lock = threading.Lock()
+        self._warned: set[str] = set()  # keys whose result could not be kept: warned once
         self._report = kernel_report or (KernelReport(store, report, run_id) if report and run_id else None)
         if self._report:
             with contextlib.suppress(TypeError):  # a restarted kernel keeps counting
@@ -127,26 +136,29 @@ class QueryCache:
         with contextlib.suppress(OSError):  # the next write replaces it anyway
             self.store.fs.rm_file(f"{self.store.root}/{name}")
 
-    def _store_value(self, key: str, value: Any, ttl: timedelta | None, parquet: bool) -> None:
+    def _store_value(self, key: str, value: Any, ttl: timedelta | None, label: str) -> None:
+        """Keep ``value`` as Parquet (a DataFrame) or JSON; anything else is counted ``uncached`` and warned once."""
+        import pandas as pd
+
         now = datetime.now(UTC)
+        frame = isinstance(value, pd.DataFrame)
         meta = EntryMeta(
             key=key,
-            kind="parquet" if parquet else "pickle",
+            kind="parquet" if frame else "json",
             created_at=now,
             expires_at=now + (ttl or self.ttl),
-            rows=len(value) if parquet else None,
+            rows=len(value) if frame else None,
         )
-        if parquet:
-            try:
-                data = encode_parquet(value, meta)
-                name = f"{PREFIX}/{key}.parquet"
-            except Exception as exc:  # e.g. mixed-type object columns: still cacheable as a pickle
-                logger.info("query cache: %s is kept as a pickle (%s)", key[:12], exc)
-                parquet = False
-        if not parquet:
-            meta = EntryMeta(key=key, kind="pickle", created_at=now, expires_at=meta.expires_at)
-            data, name = encode_pickle(value, meta), f"{PREFIX}/{key}.pickle"
-        self.store.write_bytes(name, data)
+        try:
+            data = encode_parquet(value, meta) if frame else encode_json(value, meta)
+        except Exception as exc:  # CacheError, or pyarrow refusing e.g. a mixed-type object column
+            self._count(misses=1, uncached=1)
+            if key not in self._warned:
+                self._warned.add(key)
+                reason = exc if isinstance(exc, CacheError) else f"Parquet cannot hold this frame: {exc}"
+                logger.warning("query cache: %s not cached (%s)", label, reason)
+            return
+        self.store.write_bytes(f"{PREFIX}/{key}.{meta.kind}", data)
         self._count(misses=1, bytes_written=len(data))
 
     def query(
@@ -158,20 +170,18 @@ class QueryCache:
         value = self._load(key, f"{PREFIX}/{key}.parquet")
         if value is _MISSING:
             value = run_query(conn, sql, params)
-            self._store_value(key, value, ttl, parquet=True)
+            self._store_value(key, value, ttl, f"query {key[:12]}")
         return value
 
     def call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], ttl: timedelta | None = None) -> Any:
-        """``fn(*args, **kwargs)``, from the cache when fresh."""
-        import pandas as pd
-
+        """``fn(*args, **kwargs)``, from the cache when fresh (never from a pickle)."""
         key = digest({"kind": "call", "fn": function_identity(fn), "args": list(args), "kwargs": kwargs})
-        for name in (f"{PREFIX}/{key}.parquet", f"{PREFIX}/{key}.pickle"):
+        for name in (f"{PREFIX}/{key}.parquet", f"{PREFIX}/{key}.json"):
             value = self._load(key, name)
             if value is not _MISSING:
                 return value
         value = fn(*args, **kwargs)
-        self._store_value(key, value, ttl, parquet=isinstance(value, pd.DataFrame))
+        self._store_value(key, value, ttl, f"{getattr(fn, '__qualname__', 'the function')}(...)")
         return value
 
 

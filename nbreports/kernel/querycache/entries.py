@@ -1,19 +1,25 @@
-"""Query-cache entries as stored: Parquet (DataFrames) or a checksummed pickle, each with its own key and expiry."""
+"""Query-cache entries as stored: Parquet (DataFrames) or checksummed JSON, each with its own key and expiry.
+
+Earlier versions stored other values as pickles (``NBRQC1``): any team's kernel can write to the
+cache, so such an entry is never unpickled again — reading one is a ``CorruptObjectError`` (a miss
+that is recomputed), and the sweep removes them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import pickle
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 
 from nbreports.errors import CorruptObjectError
+from nbreports.kernel.querycache import jsonvalues
 
 PARQUET_META = b"nbreports.querycache"  # the Parquet schema-metadata key of an entry's metadata
-PICKLE_MAGIC = b"NBRQC1\n"
+JSON_MAGIC = b"NBRQCJ1\n"
+LEGACY_PICKLE_MAGIC = b"NBRQC1\n"  # pickles of earlier versions: never loaded
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class EntryMeta:
     """What an entry says about itself: its key, kind and expiry, and what its payload must match."""
 
     key: str
-    kind: str  # "parquet" or "pickle"
+    kind: str  # "parquet" or "json"
     created_at: datetime
     expires_at: datetime
     rows: int | None = None
@@ -76,37 +82,47 @@ def encode_parquet(df: Any, meta: EntryMeta) -> bytes:
     return buf.getvalue()
 
 
-def encode_pickle(value: Any, meta: EntryMeta) -> bytes:
-    """``value`` as a pickle entry: a JSON header with ``meta`` and the payload's sha256 and size, then the payload."""
-    payload = pickle.dumps(value, protocol=5)
+def encode_json(value: Any, meta: EntryMeta) -> bytes:
+    """``value`` as a JSON entry: a header with ``meta`` and the payload's sha256 and size, then the payload.
+
+    ``CacheError`` when ``value`` holds something JSON cannot keep (``jsonvalues``).
+    """
+    payload = jsonvalues.dumps(value)
     header = json.loads(meta.to_json())
     header.update(sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
-    return PICKLE_MAGIC + json.dumps(header).encode() + b"\n" + payload
+    return JSON_MAGIC + json.dumps(header).encode() + b"\n" + payload
+
+
+def _decode_json(data: bytes, key: str) -> tuple[Any, EntryMeta]:
+    header_raw, _, payload = data[len(JSON_MAGIC) :].partition(b"\n")
+    header = json.loads(header_raw)
+    if len(payload) != header["size"] or hashlib.sha256(payload).hexdigest() != header["sha256"]:
+        raise CorruptObjectError(f"query-cache entry {key}: payload does not match its sha256")
+    return jsonvalues.loads(payload), EntryMeta.from_json(header_raw)
+
+
+def _decode_parquet(data: bytes, key: str) -> tuple[Any, EntryMeta]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(data), page_checksum_verification=True)
+    meta = EntryMeta.from_json((table.schema.metadata or {})[PARQUET_META])
+    if meta.rows != table.num_rows:
+        raise CorruptObjectError(f"query-cache entry {key}: {table.num_rows} rows, {meta.rows} written")
+    value = table.to_pandas()
+    if (meta.columns, meta.dtypes, meta.values_sha256) != _schema(value):
+        raise CorruptObjectError(f"query-cache entry {key}: columns or types differ from those written")
+    return value, meta
 
 
 def decode(data: bytes, key: str) -> tuple[Any, EntryMeta]:
-    """The value of an entry and its metadata; ``CorruptObjectError`` for anything not intact."""
+    """The value of an entry and its metadata; ``CorruptObjectError`` for anything not intact (or a pickle)."""
+    if data.startswith(LEGACY_PICKLE_MAGIC):
+        raise CorruptObjectError(f"query-cache entry {key} is a pickle: pickled entries are never loaded")
     try:
-        if data.startswith(PICKLE_MAGIC):
-            header_raw, _, payload = data[len(PICKLE_MAGIC) :].partition(b"\n")
-            header = json.loads(header_raw)
-            if len(payload) != header["size"] or hashlib.sha256(payload).hexdigest() != header["sha256"]:
-                raise CorruptObjectError(f"query-cache entry {key}: payload does not match its sha256")
-            meta = EntryMeta.from_json(header_raw)
-            value = pickle.loads(payload)  # noqa: S301 - pickled entries require a trusted store (see querycache)
-        else:
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(io.BytesIO(data), page_checksum_verification=True)
-            meta = EntryMeta.from_json((table.schema.metadata or {})[PARQUET_META])
-            if meta.rows != table.num_rows:
-                raise CorruptObjectError(f"query-cache entry {key}: {table.num_rows} rows, {meta.rows} written")
-            value = table.to_pandas()
-            if (meta.columns, meta.dtypes, meta.values_sha256) != _schema(value):
-                raise CorruptObjectError(f"query-cache entry {key}: columns or types differ from those written")
+        value, meta = (_decode_json if data.startswith(JSON_MAGIC) else _decode_parquet)(data, key)
     except CorruptObjectError:
         raise
-    except Exception as exc:  # pyarrow, json, pickle and KeyError all mean: not an intact entry
+    except Exception as exc:  # pyarrow, json and KeyError all mean: not an intact entry
         raise CorruptObjectError(f"query-cache entry {key} is not intact: {type(exc).__name__}: {exc}") from exc
     if meta.key != key:
         raise CorruptObjectError(f"query-cache entry {key} holds the result of {meta.key}")
@@ -114,14 +130,21 @@ def decode(data: bytes, key: str) -> tuple[Any, EntryMeta]:
 
 
 def read_meta(fh: IO[bytes]) -> EntryMeta:
-    """An entry's metadata from its header (pickle) or footer (Parquet), without reading the payload."""
+    """An entry's metadata from its header (JSON) or footer (Parquet), without reading the payload.
+
+    A pickle of an earlier version is ``CorruptObjectError``: the sweep removes it.
+    """
     try:
-        head = fh.read(len(PICKLE_MAGIC))
-        if head == PICKLE_MAGIC:
+        head = fh.read(len(JSON_MAGIC))
+        if head == JSON_MAGIC:
             return EntryMeta.from_json(fh.readline())
+        if head.startswith(LEGACY_PICKLE_MAGIC):
+            raise CorruptObjectError("a pickled query-cache entry of an earlier version: never loaded")
         import pyarrow.parquet as pq
 
         fh.seek(0)
         return EntryMeta.from_json((pq.read_schema(fh).metadata or {})[PARQUET_META])
+    except CorruptObjectError:
+        raise
     except Exception as exc:
         raise CorruptObjectError(f"not an intact query-cache entry: {type(exc).__name__}: {exc}") from exc

@@ -1,7 +1,9 @@
 """Keeping the query cache small: a bucket lifecycle rule on S3, a sweep on a local store.
 
 Expired entries are never served either way (``nbreports.querycache`` checks each entry's own
-expiry); this only frees the space. ``nbr cache setup`` and the maintenance DAG call these.
+expiry); this only frees the space. The sweep also removes the ``.pickle`` entries earlier versions
+wrote: they are never loaded any more (see ``entries``), so they only take space. ``nbr cache
+setup`` and the maintenance DAG call these.
 """
 
 from __future__ import annotations
@@ -95,11 +97,12 @@ def s3_client(options: dict[str, Any]) -> Any:
 
 @dataclass
 class SweepResult:
-    """What a sweep did: the entries it removed, how many it kept or found corrupt, the bytes freed."""
+    """What a sweep did: the entries it removed, how many it kept, found corrupt or pickled, the bytes freed."""
 
     removed: list[str] = field(default_factory=list)
     kept: int = 0
     corrupt: int = 0
+    pickles: int = 0  # entries earlier versions pickled: removed unread
     bytes_freed: int = 0
 
 
@@ -113,7 +116,7 @@ def _mtime(info: dict[str, Any]) -> datetime | None:
 
 
 def sweep(store: Store, now: datetime | None = None, tmp_grace: timedelta = timedelta(hours=1)) -> SweepResult:
-    """Remove expired and corrupt entries, and temporary files a killed writer left behind."""
+    """Remove expired, corrupt and pickled entries, and temporary files a killed writer left behind."""
     now = now or datetime.now(UTC)
     result = SweepResult()
     base = f"{store.root}/{PREFIX}"
@@ -126,6 +129,9 @@ def sweep(store: Store, now: datetime | None = None, tmp_grace: timedelta = time
         if name.startswith(TMP_PREFIX):
             mtime = _mtime(info)
             remove = mtime is not None and now - mtime > tmp_grace
+        elif name.endswith(".pickle"):  # never opened: the name alone says it is an old pickle
+            result.pickles += 1
+            remove = True
         else:
             try:
                 with store.fs.open(path, "rb") as fh:
@@ -145,9 +151,10 @@ def sweep(store: Store, now: datetime | None = None, tmp_grace: timedelta = time
         result.removed.append(path.removeprefix(f"{store.root}/"))
         result.bytes_freed += int(info.get("size") or 0)
     logger.info(
-        "query cache sweep: removed %d (%d corrupt), kept %d, freed %d bytes",
+        "query cache sweep: removed %d (%d corrupt, %d pickled), kept %d, freed %d bytes",
         len(result.removed),
         result.corrupt,
+        result.pickles,
         result.kept,
         result.bytes_freed,
     )
@@ -167,6 +174,7 @@ def maintain(
         "store": store.url_prefix,
         "removed": len(result.removed),
         "corrupt": result.corrupt,
+        "pickles": result.pickles,
         "kept": result.kept,
         "bytes_freed": result.bytes_freed,
     }
