@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         description="Days a query-cache entry (nbreports.querycache) is served; older entries are recomputed, "
         "and swept (local store) or deleted by a bucket lifecycle rule (S3).",
     )
+    heartbeat_s: float = Field(
+        default=30,
+        gt=0,
+        description="Seconds between the heartbeats a worker writes into the row of the run it executes.",
+    )
+    lost_after_s: float = Field(
+        default=600,
+        gt=0,
+        description="Seconds without a heartbeat after which a run whose process is gone is recorded as lost "
+        "(the maintenance DAG also asks Airflow whether its DAG run still runs; see nbreports.runs.liveness).",
+    )
     backup_keep_days: int = Field(
         default=14,
         gt=0,

@@ -75,10 +75,12 @@ class _ReportOperator(BaseOperator):
         return find_report(folder, self.report, settings.derived_cache_dir)
 
     def _airflow_ids(self, context: Context) -> dict[str, Any]:
-        dag_run = context["dag_run"]
+        dag_run, ti = context["dag_run"], context["ti"]
         return {
             "dag_id": dag_run.dag_id,
             "dag_run_id": dag_run.run_id,
+            # a retry of this task supersedes the run its killed try left (nbreports.runs.liveness)
+            "airflow_task": f"{dag_run.dag_id}/{dag_run.run_id}/{ti.task_id}/{ti.map_index}",
             "triggered_by": str(
                 getattr(dag_run, "triggering_user_name", None) or getattr(dag_run.run_type, "value", dag_run.run_type)
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -13,10 +14,26 @@ if TYPE_CHECKING:
 
 
 def platform_of(settings: Settings) -> Platform:
-    """The platform ``nbr`` acts on: the store and database of the settings, with the platform's own credentials."""
+    """The platform ``nbr`` acts on: the store and database of the settings, with the platform's own credentials.
+
+    Runs an earlier ``nbr`` left running when its process died are recorded as lost first
+    (``runs.liveness.reconcile``), so what the command shows or reuses is never a zombie.
+    """
     from nbreports.runs.model import Platform  # imported late: `nbr run` imports it inside its lean-import block
 
-    return Platform.from_settings(settings)
+    platform = Platform.from_settings(settings)
+    record_lost_runs(platform)
+    return platform
+
+
+def record_lost_runs(platform: Platform) -> int:
+    """Record the runs whose process is gone as lost, each told on stderr; how many."""
+    from nbreports.runs.liveness import reconcile
+
+    lost = reconcile(platform)
+    for run in lost:
+        print(f"recorded run {run.run_id} of {run.report} as lost: {run.reason}", file=sys.stderr)
+    return len(lost)
 
 
 def parameter_value(text: str) -> Any:

@@ -1,4 +1,4 @@
-"""``nbr cache``: upkeep of the query cache (S3 lifecycle rule, or a sweep of a local store)."""
+"""``nbr cache``: upkeep of the query cache (S3 lifecycle rule, or a sweep of a local store); ``nbr reconcile``."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    """``nbr reconcile``: record the runs whose process died as lost (every command does it first); how many."""
+    from nbreports.cli.common import record_lost_runs
+    from nbreports.runs.model import Platform
+
+    count = record_lost_runs(Platform.from_settings(settings))
+    print(f"{count} lost run(s) recorded; runs of Airflow DAG runs are judged by the nbreports_maintenance DAG")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     """The subcommands of this module, on the ``nbr`` parser's subparsers."""
     cache = sub.add_parser("cache", help="query cache upkeep")
@@ -43,3 +53,5 @@ def add_parsers(sub: Any) -> None:
         help="setup: S3 lifecycle rule deleting expired entries; sweep: remove them now",
     )
     cache.set_defaults(func=cmd_cache)
+    reconcile = sub.add_parser("reconcile", help="record runs whose process died (no heartbeat) as lost")
+    reconcile.set_defaults(func=cmd_reconcile)

@@ -10,6 +10,7 @@ from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, ge
 from nbreports.errors import StoreError
 from nbreports.pods.request import plan_pod
 from nbreports.redaction.redact import Redactor
+from nbreports.runs.liveness import Heartbeat, begin_attempt
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.states import FailureKind, RunStatus
 
@@ -31,12 +32,14 @@ def execute(
 
     Never raises for a failing notebook: the result says how it failed, and the output notebook
     (or, if the kernel never started, the input) is stored either way. ``engine``: one already
-    started for this plan's executor (see ``runs.runner.run_report``).
+    started for this plan's executor (see ``runs.runner.run_report``). ``try_number``: the Airflow
+    try; a retry continues the same run and keeps the earlier attempt's files (``runs.liveness``).
     """
     if plan.cached_from:
         log(f"cache hit: {plan.report} run {plan.run_id} reuses the outputs of run {plan.cached_from}")
         return cache_hit_result(plan)
     store = platform.store
+    begin_attempt(platform, plan, try_number)
     redactor = Redactor(platform.secrets)
     log = _masked(log, redactor)
     with tempfile.TemporaryDirectory(prefix="nbr-run-") as tmp:
@@ -56,7 +59,8 @@ def execute(
             f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
             f"kernel {plan.kernel}, engine {plan.executor})"
         )
-        result = (engine or get_engine(plan.executor)).execute(job, log)
+        with Heartbeat(platform, plan.run_id):  # a run whose heartbeat stops is found lost (runs.liveness)
+            result = (engine or get_engine(plan.executor)).execute(job, log)
         kept = output_path if output_path.is_file() else input_path
         if job.pod is None or not store.exists(plan.key("output.ipynb")):
             store.write_bytes(plan.key("output.ipynb"), redactor.notebook(kept.read_bytes()))

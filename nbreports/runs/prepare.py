@@ -14,6 +14,7 @@ from nbreports.pods.compute import choose_compute
 from nbreports.reports.catalog import Report
 from nbreports.reports.parameters import resolve_parameters
 from nbreports.runs.cache import cache_key, find_fresh_run, input_versions
+from nbreports.runs.liveness import supersede_earlier_tries, this_process
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.states import RunStatus
 from nbreports.storage.store import Store
@@ -32,11 +33,14 @@ def prepare(
     force: bool = False,
     cache_extra: dict[str, Any] | None = None,
     profile: str | None = None,
+    airflow_task: str | None = None,
 ) -> RunPlan:
     """Validate parameters, pin the notebook version and write the exact input of the run.
 
     Nothing is written when the parameters are invalid. When the spec enables caching and a
     fresh identical run exists (and not ``force``), the plan reuses it instead of executing.
+    ``airflow_task`` (dag/run/task/map index) makes this run supersede one an earlier try of the
+    same task left running (``runs.liveness``).
     """
     parameters = resolve_parameters(report.name, report.parameters, values)
     pod_profile, image = choose_compute(report.name, report.spec, profile)  # refused before any write
@@ -116,7 +120,13 @@ def prepare(
         image=image,
         input_uri=plan.input_uri,
         cache_hit_of=cached_from,
+        heartbeat_at=started,
+        airflow_task=airflow_task,
+        **this_process(),
     )
+    platform.store.write_json(plan.key("plan.json"), plan.to_dict())  # what a lost run is published from
+    if airflow_task:
+        supersede_earlier_tries(platform, report.name, airflow_task, run_id)
     return plan
 
 

@@ -59,7 +59,7 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
     store.write_json(plan.key("run.json"), record)
     if result.status == RunStatus.SUCCESS:
         store.write_json(Store.latest_key(plan.report), record)
-    platform.db.finish_run(
+    platform.db.update_run(
         plan.run_id,
         status=result.status,
         ended_at=ended,
@@ -69,6 +69,7 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
         scraps=record["scraps"],
         error=result.error,
         failed_cell=result.failed_cell,
+        failure_kind=result.error_type if result.status == RunStatus.FAILED else None,
         metrics=metrics or None,
         image_digest=pod.get("image_digest"),
         peak_memory_bytes=record["peak_memory_bytes"],
@@ -108,7 +109,7 @@ def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
     }
     store.write_json(plan.key("run.json"), record)
     store.write_json(Store.latest_key(plan.report), record)
-    platform.db.finish_run(
+    platform.db.update_run(
         plan.run_id,
         status=RunStatus.SUCCESS,
         ended_at=ended,

@@ -182,8 +182,25 @@ class PlatformDB:
         with self._session() as s, s.begin():
             s.add(RunRow(**fields))
 
-    def finish_run(self, run_id: str, **fields: Any) -> None:
-        """Complete the row of a run (publish); ``DatabaseError`` when there is no such run."""
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Change fields of a run's row (publish completes it, heartbeats and retries touch it).
+
+        ``DatabaseError`` when there is no such run or the database cannot be reached.
+        """
+        try:
+            self._update_run(run_id, fields)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"could not update run {run_id!r}: {exc}") from exc
+
+    def run_row(self, run_id: str) -> RunRow | None:
+        """The row of a run, or None."""
+        try:
+            with self._session() as s:
+                return s.get(RunRow, run_id)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"could not read run {run_id!r}: {exc}") from exc
+
+    def _update_run(self, run_id: str, fields: dict[str, Any]) -> None:
         with self._session() as s, s.begin():
             row = s.get(RunRow, run_id)
             if row is None:

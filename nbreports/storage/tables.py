@@ -102,6 +102,7 @@ class RunRow(Base):
     host: Mapped[str | None] = mapped_column(String(255))  # the worker that last prepared or executed it
     pid: Mapped[int | None] = mapped_column(Integer)
     attempt: Mapped[int | None] = mapped_column(Integer)  # the Airflow try that executed it
+    airflow_task: Mapped[str | None] = mapped_column(String(500))  # dag/run/task/map index that prepared it
     failure_kind: Mapped[str | None] = mapped_column(String(30))  # a FailureKind, e.g. lost
     bundle: Mapped[str | None] = mapped_column(String(64))  # sha256 of the report folder's files it used
     upstream_runs: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # upstream report -> the run that triggered

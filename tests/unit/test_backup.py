@@ -28,7 +28,7 @@ def record_run(db: PlatformDB, run_id: str, report: str = "sales") -> None:
         executor="local",
         started_at=started,
     )
-    db.finish_run(
+    db.update_run(
         run_id,
         status="success",
         ended_at=started + timedelta(seconds=3),

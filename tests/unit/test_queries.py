@@ -37,7 +37,7 @@ def db(db: PlatformDB) -> PlatformDB:
             dag_id="sales",
             dag_run_id=f"manual__{i}",
         )
-        db.finish_run(f"r{i}", status=status, duration_s=float(i), html_uri=f"file:///x/{i}.html")
+        db.update_run(f"r{i}", status=status, duration_s=float(i), html_uri=f"file:///x/{i}.html")
     return db
 
 
