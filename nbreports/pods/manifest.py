@@ -6,6 +6,19 @@ the pod. Store credentials only ever arrive through a Secret reference, never as
 the team's own Secret, in the team's namespace (``pods/request.py`` picks them from the teams file).
 The kernel is told its report and run (``kernel.json`` goes to the run's folder) and which reports
 it may read (``NBREPORTS_READABLE_REPORTS``); it is never told where the platform database is.
+
+A pod a security team admits (the Pod Security Standard ``restricted``, checked by
+``tests/pod_security.py``): it runs as the image's user ``POD_UID`` (never root), without privilege
+escalation, capabilities or the service-account token, under the runtime's seccomp profile, on a
+read-only root filesystem. What papermill and the kernel write goes to two ``emptyDir`` volumes:
+``/tmp`` and ``SCRATCH`` (HOME, the Jupyter runtime and IPython folders, caches, the working directory).
+
+The report folder's files come as the run's bundle (``runs/bundle.py``): an init container of the
+same image fetches it from the store into the working directory, with the same Secret. For
+``executor: kubernetes`` there is no ``hostPath`` at all, so the store must be object storage (a
+cluster's nodes have no folder of the worker's; ``ConfigError`` otherwise) and the run must have a
+bundle. Under ``podman`` (one machine) a ``file://`` store is mounted from the host, and without a
+bundle the report folder too.
 """
 
 from __future__ import annotations
@@ -17,12 +30,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbreports.access.kernel import READABLE_ENV, encode_readable
+from nbreports.errors import ConfigError
 from nbreports.pods.compute import Profile
 from nbreports.storage.store import Store
 
-STORE_MOUNT = "/nbreports/store"  # a local store's folder, as the pod sees it
-REPORT_MOUNT = "/nbreports/report"  # the report folder (its data files), read-only
+STORE_MOUNT = "/nbreports/store"  # a local store's folder, as the pod sees it (podman only)
+REPORT_MOUNT = "/nbreports/report"  # the report folder, read-only, when a podman run has no bundle
+SCRATCH = "/nbreports/scratch"  # the writable emptyDir: HOME, Jupyter's runtime, the working directory
+WORKDIR = f"{SCRATCH}/report"  # where the init container unpacks the run's bundle
+TMP = "/tmp"  # noqa: S108 - the container's own /tmp (an emptyDir), not the host's
+POD_UID = 10001  # the kernel image's user ``nbr`` (images/Containerfile): never root
 CONTAINER = "papermill"
+BUNDLE_CONTAINER = "bundle"
+EXECUTORS = ("podman", "kubernetes")
 LABEL_PREFIX = "nbreports.io"
 DEADLINE_GRACE_S = 60  # the cluster's hard stop comes this long after the run timeout
 _SAFE_OPTIONS = ("endpoint_url", "region_name")  # store options that are not secrets
@@ -51,6 +71,8 @@ class PodRequest:
     team: str = "default"  # the team owning the report: its namespace, Secret and credentials
     readable_reports: tuple[str, ...] | None = None  # what the kernel may read; None: the kernel decides
     own_store_credentials: bool = False  # the team names its own (store_conn_id): the worker's never stand in
+    executor: str = "kubernetes"  # kubernetes: no hostPath at all; podman: one machine, host folders allowed
+    bundle: str | None = None  # sha256 of the report folder's bundle in the store (``RunPlan.bundle``)
 
     @property
     def local_store_root(self) -> str | None:
@@ -94,14 +116,45 @@ def notebook_paths(request: PodRequest) -> tuple[str, str]:
     return f"{base}/{run}/input.ipynb", f"{base}/{run}/output.ipynb"
 
 
+def check_pod_request(request: PodRequest) -> None:
+    """``ConfigError`` unless the pod can work where it runs: a cluster's pod needs object storage and a bundle."""
+    if request.executor not in EXECUTORS:
+        raise ConfigError(f"executor {request.executor!r} starts no pod; pods run under {' or '.join(EXECUTORS)}")
+    if request.executor != "kubernetes":
+        return
+    if request.local_store_root:
+        raise ConfigError(
+            f"report {request.report!r}: executor 'kubernetes' needs object storage (NBREPORTS_STORE_URL=s3://...); "
+            f"a pod on a cluster cannot reach the local store {request.store_url} "
+            "(executor 'podman' runs pods on this machine)"
+        )
+    if not request.bundle:
+        raise ConfigError(
+            f"run {request.run_id} of {request.report!r} has no bundle of its report folder: "
+            "a pod on a cluster cannot read the worker's folder (prepare stores it as RunPlan.bundle)"
+        )
+
+
+def workdir_of(request: PodRequest) -> str:
+    """The working directory: the unpacked bundle, else (podman) the mounted report folder, else the scratch."""
+    if request.bundle:
+        return WORKDIR
+    return REPORT_MOUNT if request.report_folder and request.executor == "podman" else SCRATCH
+
+
 def _env(request: PodRequest) -> list[dict[str, Any]]:
     store_url = STORE_MOUNT if request.local_store_root else request.store_url
     env = {
         "NBREPORTS_STORE_URL": store_url,
         "PYTHONUNBUFFERED": "1",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/matplotlib",  # noqa: S108 - in the pod's own container, not on the host
-        "NBREPORTS_HOME": "/tmp/nbreports",  # noqa: S108 - in the pod's own container, not on the host
+        "HOME": f"{SCRATCH}/home",  # the root filesystem is read-only: everything written goes to the scratch
+        "TMPDIR": TMP,
+        "JUPYTER_RUNTIME_DIR": f"{SCRATCH}/jupyter-runtime",  # the kernel's connection file
+        "IPYTHONDIR": f"{SCRATCH}/ipython",
+        "MPLCONFIGDIR": f"{SCRATCH}/matplotlib",
+        "XDG_CACHE_HOME": f"{SCRATCH}/cache",
+        "NBREPORTS_HOME": f"{SCRATCH}/nbreports",
         "NBREPORTS_REPORT": request.report,
         "NBREPORTS_RUN_ID": request.run_id,
     }
@@ -118,9 +171,14 @@ def _env(request: PodRequest) -> list[dict[str, Any]]:
 
 
 def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The hostPath volumes and their mounts: a local store read-only except this run's folder, the report folder."""
-    volumes: list[dict[str, Any]] = []
-    mounts: list[dict[str, Any]] = []
+    """The volumes and their mounts: the two scratch ``emptyDir``s, and under podman the host folders.
+
+    Those are a local store (read-only except this run's folder) and the report folder when there is no bundle.
+    """
+    volumes: list[dict[str, Any]] = [{"name": "scratch", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
+    mounts: list[dict[str, Any]] = [{"name": "scratch", "mountPath": SCRATCH}, {"name": "tmp", "mountPath": TMP}]
+    if request.executor != "podman":
+        return volumes, mounts
     if root := request.local_store_root:
         run = Store.run_key(request.report, request.run_id)
         volumes += [
@@ -131,62 +189,84 @@ def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, 
             {"name": "store", "mountPath": STORE_MOUNT, "readOnly": True},
             {"name": "run", "mountPath": f"{STORE_MOUNT}/{run}"},
         ]
-    if request.report_folder:
+    if request.report_folder and not request.bundle:
         volumes.append({"name": "report", "hostPath": {"path": request.report_folder, "type": "Directory"}})
         mounts.append({"name": "report", "mountPath": REPORT_MOUNT, "readOnly": True})
     return volumes, mounts
 
 
-def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
-    """The Kubernetes Pod (a plain dict, as ``kubectl apply`` or ``podman kube play`` reads it)."""
-    input_nb, output_nb = notebook_paths(request)
-    workdir = REPORT_MOUNT if request.report_folder else "/tmp"  # noqa: S108 - the container's /tmp, not the host's
-    volumes, mounts = _volumes(request)
+POD_SECURITY: dict[str, Any] = {  # every container runs as the image's user, under the runtime's seccomp profile
+    "runAsNonRoot": True,
+    "runAsUser": POD_UID,
+    "runAsGroup": POD_UID,
+    "fsGroup": POD_UID,  # the emptyDir volumes are the group's, writable
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def _container(request: PodRequest, name: str, command: list[str], args: list[str]) -> dict[str, Any]:
+    """One container of the pod: the team's image, its environment, the pod's limits, locked down."""
     profile = request.profile
+    mounts = _volumes(request)[1]
     container: dict[str, Any] = {
-        "name": CONTAINER,
+        "name": name,
         "image": request.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["papermill"],
-        "args": [
-            input_nb,
-            output_nb,
-            "--kernel",
-            request.kernel,
-            "--cwd",
-            workdir,
-            "--execution-timeout",
-            str(request.cell_timeout),
-            "--log-output",
-            "--no-progress-bar",
-            "--request-save-on-cell-execute",
-        ],
-        "workingDir": workdir,
+        "command": command,
+        "args": args,
+        "workingDir": SCRATCH if name == BUNDLE_CONTAINER else workdir_of(request),
         "env": _env(request),
         "resources": {k: dict(v) for k, v in (("requests", profile.requests), ("limits", profile.limits)) if v},
+        "securityContext": json.loads(json.dumps(CONTAINER_SECURITY)),  # a copy each: callers may edit theirs
+        "volumeMounts": mounts,
     }
     if request.store_secret and not request.local_store_root:  # a mounted folder needs no credentials
         container["envFrom"] = [{"secretRef": {"name": request.store_secret}}]
-    if mounts:
-        container["volumeMounts"] = mounts
+    return container
+
+
+def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
+    """The Kubernetes Pod (a plain dict, as ``kubectl apply`` or ``podman kube play`` reads it).
+
+    ``ConfigError`` for a pod that could not work where it runs (``check_pod_request``).
+    """
+    check_pod_request(request)
+    input_nb, output_nb = notebook_paths(request)
+    workdir = workdir_of(request)
+    args = [input_nb, output_nb, "--kernel", request.kernel, "--cwd", workdir]
+    args += ["--execution-timeout", str(request.cell_timeout)]
+    args += ["--log-output", "--no-progress-bar", "--request-save-on-cell-execute"]
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "activeDeadlineSeconds": request.run_timeout + DEADLINE_GRACE_S,
-        "containers": [container],
+        "automountServiceAccountToken": False,  # a notebook has no business with the cluster's API
+        "enableServiceLinks": False,  # nor with the namespace's services as environment variables
+        "securityContext": json.loads(json.dumps(POD_SECURITY)),
+        "containers": [_container(request, CONTAINER, ["papermill"], args)],
+        "volumes": _volumes(request)[0],
     }
-    if volumes:
-        spec["volumes"] = volumes
+    if request.bundle:  # the report folder's files, unpacked before papermill starts
+        fetch = ["python", "-m", "nbreports.runs.bundle"]
+        spec["initContainers"] = [_container(request, BUNDLE_CONTAINER, fetch, [request.bundle, WORKDIR])]
     if request.host_network:
         spec["hostNetwork"] = True
-    if profile.node_selector:
-        spec["nodeSelector"] = dict(profile.node_selector)
-    if profile.tolerations:
-        spec["tolerations"] = [dict(t) for t in profile.tolerations]
+    if request.profile.node_selector:
+        spec["nodeSelector"] = dict(request.profile.node_selector)
+    if request.profile.tolerations:
+        spec["tolerations"] = [dict(t) for t in request.profile.tolerations]
     metadata: dict[str, Any] = {
         "name": pod_name(request.report, request.run_id, request.try_number),
         "labels": run_labels(request),
         "annotations": {f"{LABEL_PREFIX}/run-id": request.run_id, f"{LABEL_PREFIX}/image": request.image},
     }
+    if request.bundle:
+        metadata["annotations"][f"{LABEL_PREFIX}/bundle"] = request.bundle
     if request.namespace:
         metadata["namespace"] = request.namespace
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}

@@ -22,6 +22,7 @@ from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ConfigError
 from nbreports.pods.compute import ComputeConfig, load_compute_config
 from nbreports.pods.manifest import PodRequest, build_pod_manifest
+from nbreports.runs.bundle import bundle_digest
 
 if TYPE_CHECKING:
     from nbreports.reports.catalog import Report
@@ -103,6 +104,8 @@ def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: Com
         dag_id=plan.dag_id,
         try_number=try_number,
         readable_reports=_readable(notebooks, plan.report, teams, platform.settings.derived_cache_dir),
+        executor=plan.executor,
+        bundle=plan.bundle,
     )
 
 
@@ -115,7 +118,11 @@ def report_pod_manifest(
     try_number: int = 1,
     config: ComputeConfig | None = None,
 ) -> dict[str, Any]:
-    """The manifest a run of ``report`` would get on the configured store (whatever its executor is)."""
+    """The manifest a run of ``report`` would get on the configured store.
+
+    Under ``podman`` for a podman report, else as ``executor: kubernetes`` would start it (so a local
+    store is a ``ConfigError``), with the bundle its folder has now (computed, not stored).
+    """
     config = config or load_compute_config()
     url = settings.resolved_store_url
     teams = load_teams(teams_path(report.folder.parent))
@@ -135,6 +142,8 @@ def report_pod_manifest(
         dag_id=report.name,
         try_number=try_number,
         readable_reports=_readable(report.folder.parent, report.name, teams, settings.derived_cache_dir),
+        executor="podman" if report.spec.executor == "podman" else "kubernetes",
+        bundle=bundle_digest(report.folder),
     )
     return build_pod_manifest(request)
 

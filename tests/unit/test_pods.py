@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -12,11 +11,14 @@ from kubernetes_validate.utils import latest_version
 from nbreports.cli import main
 from nbreports.errors import ConfigError, ProfileError, SpecError
 from nbreports.pods.compute import ComputeConfig, choose_compute, load_compute_config
-from nbreports.pods.manifest import PodRequest, build_pod_manifest, label_value, pod_name
+from nbreports.pods.manifest import SCRATCH, TMP, WORKDIR, PodRequest, build_pod_manifest, label_value, pod_name
 from nbreports.pods.request import pod_request, report_pod_manifest
 from nbreports.reports.catalog import find_report, load_reports
 from nbreports.reports.spec import parse_spec
+from nbreports.runs.bundle import bundle_digest
+from nbreports.settings import get_settings
 from tests.conftest import REPO
+from tests.pod_security import assert_restricted, violations
 
 CONFIG = load_compute_config(REPO / "config" / "profiles.yaml")
 K8S_VERSION = latest_version()
@@ -26,22 +28,23 @@ SECRET_VALUE = "wJalrXUtnFEMI-very-secret"  # noqa: S105 - a throw-away test val
 
 
 def request_for(report, profile, store_url="s3://reports/prod", **kw):
-    return PodRequest(
-        report=report.name,
-        run_id=RUN_ID,
-        kernel=report.kernel or "python3",
-        image=CONFIG.image_for(report.spec),
-        profile=CONFIG.profiles[profile].model_copy(update={"name": profile}),
-        store_url=store_url,
-        cell_timeout=report.spec.cell_timeout,
-        run_timeout=report.spec.run_timeout,
-        store_options={"endpoint_url": "http://minio.storage:9000", "key": SECRET_VALUE},
-        store_secret=CONFIG.store_secret,
-        report_folder=str(report.folder),
-        dag_id=report.name,
-        namespace=CONFIG.namespace,
-        **kw,
-    )
+    run = {
+        "report": report.name,
+        "run_id": RUN_ID,
+        "kernel": report.kernel or "python3",
+        "image": CONFIG.image_for(report.spec),
+        "profile": CONFIG.profiles[profile].model_copy(update={"name": profile}),
+        "store_url": store_url,
+        "cell_timeout": report.spec.cell_timeout,
+        "run_timeout": report.spec.run_timeout,
+        "store_options": {"endpoint_url": "http://minio.storage:9000", "key": SECRET_VALUE},
+        "store_secret": CONFIG.store_secret,
+        "report_folder": str(report.folder),
+        "dag_id": report.name,
+        "namespace": CONFIG.namespace,
+        "bundle": bundle_digest(report.folder),
+    }
+    return PodRequest(**(run | kw))
 
 
 @pytest.mark.parametrize("profile", sorted(CONFIG.profiles))
@@ -49,8 +52,14 @@ def request_for(report, profile, store_url="s3://reports/prod", **kw):
 def test_every_example_and_profile_is_a_valid_pod(report, profile):
     manifest = build_pod_manifest(request_for(report, profile))
     kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    assert_restricted(manifest)
     [container] = manifest["spec"]["containers"]
-    assert container["resources"]["limits"] == CONFIG.profiles[profile].limits
+    [fetch] = manifest["spec"]["initContainers"]
+    assert container["resources"]["limits"] == fetch["resources"]["limits"] == CONFIG.profiles[profile].limits
+    assert fetch["args"] == [bundle_digest(report.folder), WORKDIR]
+    assert container["workingDir"] == WORKDIR
+    assert "--cwd" in container["args"]
+    assert container["args"][container["args"].index("--cwd") + 1] == WORKDIR
     assert container["command"] == ["papermill"]
     assert container["args"][:2] == [
         f"s3://reports/prod/runs/{report.name}/{RUN_ID}/input.ipynb",
@@ -77,24 +86,72 @@ def test_credentials_only_through_the_secret():
     assert json.loads(env["NBREPORTS_STORE_OPTIONS"]) == {"endpoint_url": "http://minio.storage:9000"}
 
 
-def test_local_store_is_mounted_read_only_except_the_run_folder(tmp_path):
+def test_podman_mounts_a_local_store_read_only_except_the_run_folder(tmp_path):
     report = EXAMPLES[0]
-    manifest = build_pod_manifest(
-        request_for(report, "small", store_url=(tmp_path / "store").as_uri(), try_number=2, host_network=True)
-    )
-    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
-    [container] = manifest["spec"]["containers"]
-    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    run = f"/nbreports/store/runs/{report.name}/{RUN_ID}"
-    assert mounts["/nbreports/store"]["readOnly"] is True
-    assert "readOnly" not in mounts[run]
-    assert mounts["/nbreports/report"]["readOnly"] is True
-    assert container["args"][:2] == [f"{run}/input.ipynb", f"{run}/output.ipynb"]
-    volumes = {v["name"]: v["hostPath"]["path"] for v in manifest["spec"]["volumes"]}
-    assert volumes["run"] == f"{tmp_path}/store/runs/{report.name}/{RUN_ID}"
-    assert manifest["spec"]["hostNetwork"] is True
-    assert "envFrom" not in container
-    assert manifest["metadata"]["name"].endswith("-t2")
+    store = (tmp_path / "store").as_uri()
+    for bundle in (None, bundle_digest(report.folder)):
+        request = request_for(report, "small", store_url=store, try_number=2, host_network=True, bundle=bundle)
+        manifest = build_pod_manifest(replace(request, executor="podman"))
+        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+        [container] = manifest["spec"]["containers"]
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        run = f"/nbreports/store/runs/{report.name}/{RUN_ID}"
+        assert mounts["/nbreports/store"]["readOnly"] is True
+        assert "readOnly" not in mounts[run]
+        assert container["args"][:2] == [f"{run}/input.ipynb", f"{run}/output.ipynb"]
+        volumes = {v["name"]: v for v in manifest["spec"]["volumes"]}
+        assert volumes["run"]["hostPath"]["path"] == f"{tmp_path}/store/runs/{report.name}/{RUN_ID}"
+        assert manifest["spec"]["hostNetwork"] is True
+        assert "envFrom" not in container
+        assert manifest["metadata"]["name"].endswith("-t2")
+        # one machine: host folders are podman's, so this pod is not one a cluster would admit
+        assert any(v.startswith("restrictedVolumes: volume store uses ['hostPath']") for v in violations(manifest))
+        if bundle:  # the report folder comes from the store, like on a cluster
+            assert "report" not in volumes
+            assert manifest["spec"]["initContainers"][0]["volumeMounts"] == container["volumeMounts"]
+        else:  # without one, the report folder is mounted read-only as the working directory
+            assert mounts["/nbreports/report"]["readOnly"] is True
+            assert volumes["report"]["hostPath"]["path"] == str(report.folder)
+            assert "initContainers" not in manifest["spec"]
+
+
+def test_kubernetes_needs_object_storage_and_a_bundle(tmp_path):
+    report = EXAMPLES[0]
+    with pytest.raises(
+        ConfigError, match=r"executor 'kubernetes' needs object storage .* cannot reach the local store"
+    ):
+        build_pod_manifest(request_for(report, "small", store_url=(tmp_path / "store").as_uri()))
+    with pytest.raises(ConfigError, match=f"run {RUN_ID} of 'sales_digest' has no bundle of its report folder"):
+        build_pod_manifest(request_for(find_report(REPO / "notebooks", "sales_digest"), "small", bundle=None))
+    with pytest.raises(ConfigError, match="executor 'local' starts no pod"):
+        build_pod_manifest(request_for(report, "small", executor="local"))
+    manifest = build_pod_manifest(request_for(report, "small", report_folder="/srv/worker/notebooks/x"))
+    assert "hostPath" not in json.dumps(manifest)  # the worker's folder never reaches a cluster's pod
+
+
+def test_the_kernel_writes_only_to_its_scratch_volumes():
+    manifest = build_pod_manifest(request_for(EXAMPLES[0], "small"))
+    spec = manifest["spec"]
+    assert {v["name"]: v for v in spec["volumes"]} == {
+        "scratch": {"name": "scratch", "emptyDir": {}},
+        "tmp": {"name": "tmp", "emptyDir": {}},
+    }
+    assert spec["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "fsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert spec["automountServiceAccountToken"] is False
+    for container in [*spec["initContainers"], *spec["containers"]]:
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert {m["mountPath"] for m in container["volumeMounts"]} == {SCRATCH, TMP}
+        env = {e["name"]: e["value"] for e in container["env"]}
+        for name in ("HOME", "TMPDIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
+            assert env[name].startswith((SCRATCH, TMP)), name  # writable: everything else is read-only
+        assert env["NBREPORTS_HOME"].startswith(SCRATCH)
+    assert spec["containers"][0]["securityContext"] is not spec["initContainers"][0]["securityContext"]
 
 
 def test_names_and_labels_stay_valid_for_awkward_ids():
@@ -149,15 +206,21 @@ def test_bad_config_is_a_clear_error(tmp_path):
 def test_nbr_pod_spec_prints_the_manifest(capsys, monkeypatch, home):
     monkeypatch.setenv("NBREPORTS_NOTEBOOKS_DIR", str(REPO / "notebooks"))
     monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
+    monkeypatch.setenv("NBREPORTS_STORE_URL", "s3://reports/prod")
     assert main(["pod-spec", "sales_summary", "--profile", "medium", "--run-id", RUN_ID]) == 0
     manifest = yaml.safe_load(capsys.readouterr().out)
     kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    assert_restricted(manifest)
     assert manifest["spec"]["containers"][0]["resources"]["limits"]["memory"] == "4Gi"
+    folder = find_report(REPO / "notebooks", "sales_summary").folder
+    assert manifest["spec"]["initContainers"][0]["args"] == [bundle_digest(folder), WORKDIR]
+    assert manifest["metadata"]["annotations"]["nbreports.io/bundle"] == bundle_digest(folder)
     assert main(["pod-spec", "data_quality", "--profile", "gpu"]) == 2
     assert "not allowed for team 'data-eng'" in capsys.readouterr().err
-    assert find_report(REPO / "notebooks", "sales_summary").folder == Path(
-        manifest["spec"]["volumes"][-1]["hostPath"]["path"]
-    )
+    monkeypatch.setenv("NBREPORTS_STORE_URL", str(home / "store"))
+    get_settings.cache_clear()
+    assert main(["pod-spec", "sales_summary"]) == 2  # a cluster's pod cannot reach a local store
+    assert "executor 'kubernetes' needs object storage" in capsys.readouterr().err
 
 
 # -- a pod is its team's: namespace, Secret, credentials, what its kernel may read ------------------
@@ -177,12 +240,15 @@ def test_each_team_gets_its_own_namespace_and_secret_and_never_another_teams(tmp
         plain={"folders": ["*"]},
     )
     run = {"report": "r", "run_id": RUN_ID, "kernel": "python3", "image": "img/analytics:ga", "cell_timeout": 1}
-    run |= {"profile": CONFIG.profiles["small"], "store_url": "s3://b/p", "run_timeout": 2}
+    run |= {"profile": CONFIG.profiles["small"], "store_url": "s3://b/p", "run_timeout": 2, "bundle": "b" * 64}
     got = {}
     for team in ("red", "blue", "plain", "unknown"):
         manifest = build_pod_manifest(pod_request(config, team, **run))
         kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+        assert_restricted(manifest)
         [container] = manifest["spec"]["containers"]
+        [fetch] = manifest["spec"]["initContainers"]
+        assert fetch["envFrom"] == container["envFrom"]  # the bundle is fetched with the same Secret, nothing more
         got[team] = (manifest["metadata"]["namespace"], container["envFrom"][0]["secretRef"]["name"])
         assert manifest["metadata"]["labels"]["nbreports.io/team"] == team
     assert got == {
@@ -195,8 +261,6 @@ def test_each_team_gets_its_own_namespace_and_secret_and_never_another_teams(tmp
 
 def test_the_shipped_reports_pods_are_their_teams(home, monkeypatch):
     monkeypatch.setenv("NBREPORTS_PROFILES_FILE", str(REPO / "config" / "profiles.yaml"))
-    from nbreports.settings import get_settings
-
     for name, namespace, secret in [
         ("sales_summary", "nbreports-analytics", "nbreports-store-analytics"),
         ("data_quality", "nbreports-data-eng", "nbreports-store-data-eng"),
