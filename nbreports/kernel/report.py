@@ -19,7 +19,7 @@ from nbreports.settings import get_settings
 from nbreports.storage.store import Store, open_store
 
 FILE = "kernel.json"
-COUNTERS = ("hits", "misses", "expired", "corrupt", "bytes_read", "bytes_written")  # the query cache's
+COUNTERS = ("hits", "misses", "expired", "corrupt", "bytes_read", "bytes_written", "uncached")  # the query cache's
 MAX_UPSTREAM = 100
 
 
