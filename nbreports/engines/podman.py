@@ -4,6 +4,11 @@ Isolation without a cluster, and a real test of the manifest the ``kubernetes`` 
 The engine starts the pod (or re-attaches to the one a lost earlier try left running), streams
 its log, watches its memory, stops it at the run timeout, tears it down and tells how it ended.
 Podman reads ``CONTAINERS_CONF`` from the environment (see images/containers.conf).
+
+One machine is not a cluster, so two things differ from ``executor: kubernetes``: a local
+(``file://``) store is mounted from this host, and a loopback S3 endpoint needs the host's network.
+The pod runs as the image's non-root user, so for the run the engine hands it the run's own folder
+of a local store (the one folder it writes) and takes it back afterwards.
 """
 
 from __future__ import annotations
@@ -24,7 +29,15 @@ import yaml
 from nbreports.engines.base import Engine, ExecutionJob, ExecutionResult, LogSink
 from nbreports.errors import ConfigError, ExecutionError, StoreError
 from nbreports.pods.cgroup_memory import MemoryWatch
-from nbreports.pods.manifest import CONTAINER, LABEL_PREFIX, PodRequest, build_pod_manifest, pod_name
+from nbreports.pods.manifest import (
+    BUNDLE_CONTAINER,
+    CONTAINER,
+    LABEL_PREFIX,
+    POD_UID,
+    PodRequest,
+    build_pod_manifest,
+    pod_name,
+)
 from nbreports.pods.outcome import classify
 from nbreports.pods.request import CREDENTIALS, team_store_credentials
 from nbreports.runs.states import FailureKind
@@ -62,6 +75,22 @@ def pod_secret_data(request: PodRequest, env: dict[str, str]) -> str | None:
     values = team_store_credentials(request.team, worker, own_required=request.own_store_credentials)
     data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items() if v}
     return json.dumps(data) if data else None
+
+
+def hand_run_folder(request: PodRequest, *, to_pod: bool) -> None:
+    """Give a local store's run folder to the pod's user for the run (``to_pod``), or back to this process's.
+
+    Rootless podman maps the pod's users into this user's range, so ``podman unshare`` changes the owner.
+    """
+    if not (root := request.local_store_root):
+        return
+    folder = Path(root) / Store.run_key(request.report, request.run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        owner = (POD_UID, POD_UID) if to_pod else (os.getuid(), os.getgid())
+        os.chown(folder, *owner)
+    else:
+        podman("unshare", "chown", f"{POD_UID}:{POD_UID}" if to_pod else "0:0", str(folder))
 
 
 def _job_store(request: PodRequest, env: dict[str, str]) -> Store:
@@ -106,6 +135,7 @@ class PodmanEngine(Engine):
             )
         with tempfile.TemporaryDirectory(prefix="nbr-pod-") as tmp:
             try:
+                hand_run_folder(request, to_pod=True)
                 if existing:
                     log(f"re-attaching to pod {existing} left running by an earlier try")
                 else:
@@ -119,6 +149,7 @@ class PodmanEngine(Engine):
                 )
             finally:
                 self._teardown(pod, secret)
+                hand_run_folder(request, to_pod=False)
         nb = self._output_notebook(request, job.env)
         memory_limit = request.profile.limits.get("memory")
         result = classify(
@@ -149,17 +180,8 @@ class PodmanEngine(Engine):
     @staticmethod
     def _running_pod_of(request: PodRequest) -> str | None:
         """A pod of the same run still running from an earlier try (the worker was lost)."""
-        out = podman(
-            "pod",
-            "ps",
-            "--filter",
-            f"label={LABEL_PREFIX}/run-id={request.run_id}",
-            "--filter",
-            "status=running",
-            "--format",
-            "{{.Name}}",
-            check=False,
-        )
+        label = f"label={LABEL_PREFIX}/run-id={request.run_id}"
+        out = podman("pod", "ps", "--filter", label, "--filter", "status=running", "--format", "{{.Name}}", check=False)
         names = [line for line in out.split() if line]
         return names[0] if names else None
 
@@ -174,13 +196,23 @@ class PodmanEngine(Engine):
         if secret_data:  # through stdin: never on a command line, in the manifest or in a file
             podman("secret", "create", secret, "-", stdin=secret_data)
         pod_file = tmp / "pod.yaml"
-        pod_file.write_text(yaml.safe_dump(manifest, sort_keys=False))
+        meta = manifest["metadata"]  # podman 4.3 refuses annotation values over 63 characters (Kubernetes: 256 KiB)
+        meta = {**meta, "annotations": {k: v for k, v in meta.get("annotations", {}).items() if len(v) <= 63}}
+        pod_file.write_text(yaml.safe_dump({**manifest, "metadata": meta}, sort_keys=False))
         log(
             f"starting pod {manifest['metadata']['name']} (image {manifest['spec']['containers'][0]['image']}, "
             f"profile {manifest['metadata']['labels'][f'{LABEL_PREFIX}/profile']})"
         )
         # conmon keeps this working folder and leaves an "oom" marker there after an OOM kill
-        podman("kube", "play", "--quiet", str(pod_file), timeout=300, cwd=tmp)
+        try:
+            podman("kube", "play", "--quiet", str(pod_file), timeout=300, cwd=tmp)
+        except ExecutionError as exc:
+            if "init container" not in str(exc):
+                raise
+            fetch = ["podman", "logs", f"{manifest['metadata']['name']}-{BUNDLE_CONTAINER}"]
+            said = subprocess.run(fetch, capture_output=True, text=True, timeout=60, check=False)
+            tail = " / ".join((said.stdout + said.stderr).strip().splitlines()[-5:])
+            raise ExecutionError(f"the pod's init container {BUNDLE_CONTAINER} failed: {tail}") from exc
 
     @staticmethod
     def _follow(container: str, request: PodRequest, log: LogSink) -> dict[str, Any]:
