@@ -23,19 +23,10 @@ from nbreports.runs.publish import publish
 from nbreports.runs.runner import run_report
 from nbreports.runs.states import RunStatus
 from operators.hooks import NbreportsHook
+from operators.lineage import upstream_events, upstream_runs
 
 FORCE_PARAM = "force"  # trigger parameter that bypasses the run cache
 PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile of a pod run
-
-
-def _upstream_events(context: Context) -> dict[str, Any] | None:
-    """Return the Asset events that triggered this run: part of the cache key of a downstream report."""
-    events = context.get("triggering_asset_events") or {}
-    found = {
-        str(getattr(asset, "name", asset)): sorted(f"{e.source_dag_id}/{e.source_run_id}/{e.timestamp}" for e in evs)
-        for asset, evs in events.items()
-    }
-    return {"assets": found} if found else None
 
 
 def report_asset(report: str) -> Asset:
@@ -131,7 +122,8 @@ class PrepareReportOperator(_ReportOperator):
                 values,
                 source="airflow",
                 force=force,
-                cache_extra=_upstream_events(context),
+                cache_extra=upstream_events(context),
+                upstream_runs=upstream_runs(context),  # the runs whose Asset events triggered this one
                 profile=profile,
                 **self._airflow_ids(context),
             )
