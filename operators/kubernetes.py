@@ -1,7 +1,9 @@
 """The ``kubernetes`` execute step: the run's Pod manifest, started by the provider's KubernetesPodOperator.
 
 The pod is exactly ``nbreports.pods.manifest.build_pod_manifest`` (the one ``podman`` plays and the tests
-validate); the operator adds its own task labels, so a retry re-attaches to a pod still running.
+validate, Pod Security Standard ``restricted`` included); the operator adds its own task labels, so a
+retry re-attaches to a pod still running. Its init container unpacks the run's bundle of the report
+folder from the store (there is no ``hostPath``), so the store must be object storage.
 It defers while the pod runs, streams papermill's log into the task log, deletes the pod when
 done, and leaves ``execution.json`` in the store so the publish task can tell how the run ended.
 """
@@ -18,7 +20,7 @@ from kubernetes.client import models as k8s
 
 from nbreports.engines.base import ExecutionResult
 from nbreports.errors import StoreError
-from nbreports.pods.manifest import CONTAINER, build_pod_manifest
+from nbreports.pods.manifest import BUNDLE_CONTAINER, CONTAINER, build_pod_manifest
 from nbreports.pods.outcome import classify
 from nbreports.pods.request import plan_pod
 from nbreports.runs.model import RunPlan
@@ -128,17 +130,22 @@ class KubernetesReportOperator(KubernetesPodOperator):
             None,
         )
         request = plan_pod(self.nbreports.platform, plan)
-        waiting = {
-            s.state.waiting.reason
-            for s in (status.container_statuses or [])
-            if s.name == CONTAINER and s.state and s.state.waiting
-        }
-        result = (
-            ExecutionResult.failure(
+        init = [s for s in (status.init_container_statuses or []) if s.name == BUNDLE_CONTAINER]
+        main = [s for s in (status.container_statuses or []) if s.name == CONTAINER]
+        waiting = {s.state.waiting.reason for s in [*init, *main] if s.state and s.state.waiting}
+        fetch = next((s.state.terminated for s in init if s.state and s.state.terminated), None)
+        if waiting & _IMAGE_PROBLEMS:
+            result = ExecutionResult.failure(
                 FailureKind.IMAGE_MISSING, f"image {plan.image} could not be pulled ({', '.join(sorted(waiting))})"
             )
-            if waiting & _IMAGE_PROBLEMS
-            else classify(
+        elif fetch is not None and fetch.exit_code:  # papermill never started
+            result = ExecutionResult.failure(
+                FailureKind.ENGINE_ERROR,
+                f"the pod's init container {BUNDLE_CONTAINER} could not unpack the report folder's bundle "
+                f"{plan.bundle} (exit {fetch.exit_code}): {(fetch.message or fetch.reason or '').strip()}",
+            )
+        else:
+            result = classify(
                 exit_code=terminated.exit_code if terminated else None,
                 nb=nb,
                 log_tail=(terminated.message or "") if terminated else (status.message or ""),
@@ -149,7 +156,6 @@ class KubernetesReportOperator(KubernetesPodOperator):
                 memory_limit=request.profile.limits.get("memory"),
                 profile=request.profile.name,
             )
-        )
         image_id = next((s.image_id for s in (status.container_statuses or []) if s.name == CONTAINER), None)
         result.extra["pod"] = {
             "name": remote_pod.metadata.name,

@@ -14,6 +14,7 @@ from kubernetes_validate.utils import latest_version
 
 from nbreports.browse.runs import recent_runs
 from nbreports.errors import ProfileError
+from nbreports.pods.manifest import WORKDIR
 from nbreports.reports.catalog import load_report
 from nbreports.runs.prepare import prepare
 from nbreports.storage.store import Store
@@ -22,6 +23,7 @@ from operators.kubernetes import KubernetesReportOperator, pod_to_manifest
 from operators.report import PROFILE_PARAM
 from tests.conftest import REPO
 from tests.helpers import make_report
+from tests.pod_security import assert_restricted
 
 # Production-like: the shared platform's store on S3 (reached from the pod with the team's Secret,
 # ``nbreports-store-analytics``) and its database on PostgreSQL.
@@ -83,7 +85,16 @@ def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
     kubernetes_validate.validate(manifest, latest_version(), strict=True)
     pod = pod_to_manifest(op.build_pod_request_obj(dry_run=True))
     kubernetes_validate.validate(pod, latest_version(), strict=True)
-    assert pruned(pod["spec"]) == manifest["spec"]
+    assert_restricted(manifest)
+    assert_restricted(pod)  # what the provider sends is still admitted under the restricted standard
+    assert pruned(pod["spec"]) == pruned(manifest["spec"])
+    assert pod["spec"]["volumes"] == [{"name": "scratch", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
+    assert "hostPath" not in json.dumps(pod)  # a cluster's nodes have no folder of the worker's
+    assert pod["spec"]["securityContext"] == manifest["spec"]["securityContext"]
+    [fetch] = pod["spec"]["initContainers"]
+    assert fetch["args"] == [plan.bundle, WORKDIR]
+    assert platform.store.exists(Store.bundle_key(plan.bundle))  # prepare stored the report folder's files
+    assert fetch["envFrom"] == [{"secretRef": {"name": "nbreports-store-analytics"}}]
     assert pod["metadata"]["name"] == manifest["metadata"]["name"]
     assert pod["metadata"]["namespace"] == "nbreports-analytics"  # the team's, from the teams file
     assert manifest["metadata"]["labels"].items() <= pod["metadata"]["labels"].items()
@@ -102,14 +113,22 @@ def test_operator_pod_is_the_validated_manifest(platform, notebooks, capsys):
     assert printed["spec"]["containers"][0]["args"] == manifest["spec"]["containers"][0]["args"]
 
 
-def _finished(terminated=None, waiting=None, reason=None):
+def _status(name, terminated=None, waiting=None):
     state = k8s.V1ContainerState(terminated=terminated, waiting=waiting)
-    status = k8s.V1ContainerStatus(
-        name="papermill", state=state, image="img", image_id="sha256:" + "c" * 64, ready=False, restart_count=0
+    return k8s.V1ContainerStatus(
+        name=name, state=state, image="img", image_id="sha256:" + "c" * 64, ready=False, restart_count=0
     )
+
+
+def _finished(terminated=None, waiting=None, reason=None, init=None):
     return k8s.V1Pod(
         metadata=k8s.V1ObjectMeta(name="p"),
-        status=k8s.V1PodStatus(phase="Failed", reason=reason, container_statuses=[status]),
+        status=k8s.V1PodStatus(
+            phase="Failed",
+            reason=reason,
+            container_statuses=[_status("papermill", terminated, waiting)],
+            init_container_statuses=[init] if init else None,
+        ),
     )
 
 
@@ -127,6 +146,13 @@ def test_finished_pods_are_told_apart_for_publish(platform, notebooks):
     assert plan.image in pull["error"]
     deadline = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=143), reason="DeadlineExceeded"))
     assert deadline["error_type"] == "run_timeout"
+    initializing = k8s.V1ContainerStateWaiting(reason="PodInitializing")
+    fetch = _status("bundle", k8s.V1ContainerStateTerminated(exit_code=1, message="sha256 mismatch: not unpacked"))
+    unpacked = op.record_result(_finished(waiting=initializing, init=fetch))
+    assert unpacked["error_type"] == "engine_error"
+    assert f"could not unpack the report folder's bundle {plan.bundle} (exit 1): sha256 mismatch" in unpacked["error"]
+    init_pull = _status("bundle", waiting=k8s.V1ContainerStateWaiting(reason="ImagePullBackOff"))
+    assert op.record_result(_finished(waiting=initializing, init=init_pull))["error_type"] == "image_missing"
     ok = op.record_result(_finished(k8s.V1ContainerStateTerminated(exit_code=0)))
     assert ok["status"] == "success"
     assert ok["extra"]["pod"]["image_digest"] == "sha256:" + "c" * 64
