@@ -1,7 +1,8 @@
 """Real pods: example reports through the ``podman`` engine (prepare → pod → publish), and failures.
 
 Needs podman and a team image: the ``kernel_image`` fixture runs scripts/setup-podman.sh for the
-analytics team when the image is missing (a few minutes the first time, cached afterwards).
+analytics team once per session (a few minutes the first time; afterwards podman's layer cache
+rebuilds only the core's layer, so the image always has the core the tests run).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 
 from nbreports.browse.runs import recent_runs
 from nbreports.errors import CellExecutionError, ImageError, OutOfMemoryError, RunTimeoutError
+from nbreports.pods.manifest import POD_UID, WORKDIR
 from nbreports.reports.catalog import load_report
 from nbreports.runs.model import Platform
 from nbreports.runs.runner import run_report
@@ -33,13 +35,12 @@ IMAGE = "localhost/nbreports-kernel/analytics"
 @pytest.fixture(scope="session")
 def kernel_image() -> str:
     os.environ.setdefault("CONTAINERS_CONF", str(REPO / "images" / "containers.conf"))
-    if shutil.which("podman") is None or subprocess.run(["podman", "image", "exists", f"{IMAGE}:ga"]).returncode:  # noqa: S603, S607 - podman from PATH, argv fixed by the test
-        subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
-            [str(REPO / "scripts" / "setup-podman.sh")],
-            env={**os.environ, "TEAMS": "analytics"},
-            check=True,
-            timeout=1800,
-        )
+    subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
+        [str(REPO / "scripts" / "setup-podman.sh")],
+        env={**os.environ, "TEAMS": "analytics"},
+        check=True,
+        timeout=1800,
+    )
     return f"{IMAGE}:ga"
 
 
@@ -248,9 +249,85 @@ def test_team_image_has_its_kernel_the_core_and_no_airflow(kernel_image):
             timeout=120,
         )
 
+    assert run("id", "-u", "nbr").stdout.split() == [str(POD_UID)]
+    assert run("id", "-u").stdout.split() == [str(POD_UID)]  # the image's own user: never root
+    assert run("stat", "-c", "%u", "/nbreports/scratch").stdout.split() == [str(POD_UID)]
+
     kernels = run("jupyter", "kernelspec", "list", "--json")
     assert {"analytics", "python3"} <= set(yaml.safe_load(kernels.stdout)["kernelspecs"])
     assert run("python", "-c", "import nbreports.kernel, papermill, scrapbook, pandas, matplotlib").returncode == 0
     no_airflow = run("python", "-c", "import airflow")
     assert no_airflow.returncode != 0
     assert "No module named 'airflow'" in no_airflow.stderr
+
+
+LOCKED_DOWN = """
+import errno, os, pathlib
+import scrapbook as sb
+pathlib.Path("written.txt").write_text("the working directory is the pod's scratch")
+try:
+    open("/opt/nbreports/x", "w")
+    root_fs = "writable"
+except OSError as exc:
+    root_fs = errno.errorcode[exc.errno]
+status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
+sb.glue("pod", {
+    "uid": os.getuid(), "gid": os.getgid(), "cwd": os.getcwd(), "home": os.environ["HOME"],
+    "data": open("data.txt").read(), "helper": open("lib/helper.py").read(), "root_fs": root_fs,
+    "cap_eff": status["CapEff"].strip(), "no_new_privs": status["NoNewPrivs"].strip(),
+    "seccomp": status["Seccomp"].strip(),
+})
+"""
+
+
+def test_a_pod_runs_locked_down_on_its_bundle(home, kernel_image, profiles, notebooks):
+    """The same path as on a cluster, under podman with a local store: the report folder comes as a bundle."""
+    from nbreports.pods.manifest import build_pod_manifest
+    from nbreports.pods.request import plan_pod
+    from nbreports.runs.prepare import prepare
+
+    folder = make_report(notebooks, "locked", None, LOCKED_DOWN, spec={"executor": "podman"})
+    (folder / "data.txt").write_text("beside the notebook")
+    (folder / "lib").mkdir()
+    (folder / "lib" / "helper.py").write_text("X = 1\n")
+    platform = Platform.from_settings()
+    rep = load_report(folder)
+    manifest = build_pod_manifest(plan_pod(platform, prepare(platform, rep, {})))
+    volumes = {v["name"]: v for v in manifest["spec"]["volumes"]}
+    assert "report" not in volumes  # not the worker's folder: the bundle, from the store
+    assert manifest["spec"]["initContainers"][0]["args"][1] == WORKDIR
+    summary = run_report(platform, rep, {})
+    assert summary["status"] == "success"
+    assert summary["scraps"]["pod"] == {
+        "uid": POD_UID,
+        "gid": POD_UID,
+        "cwd": WORKDIR,
+        "home": "/nbreports/scratch/home",
+        "data": "beside the notebook",
+        "helper": "X = 1\n",
+        "root_fs": "EROFS",
+        "cap_eff": "0000000000000000",
+        "no_new_privs": "1",
+        "seccomp": "2",  # a filter: the runtime's default profile
+    }
+    assert not (folder / "written.txt").exists()  # the pod never writes into the worker's folder
+    run_folder = Path(platform.store.root) / Store.run_key("locked", summary["run_id"])
+    assert run_folder.stat().st_uid == os.getuid()  # handed back after the run
+    _no_pods_left()
+
+
+def test_a_bundle_that_cannot_be_fetched_fails_before_papermill(home, kernel_image, profiles, notebooks):
+    from nbreports.runs.execute import execute
+    from nbreports.runs.prepare import prepare
+
+    rep = load_report(make_report(notebooks, "nobundle", None, "x = 1", spec={"executor": "podman"}))
+    platform = Platform.from_settings()
+    plan = prepare(platform, rep, {})
+    assert plan.bundle
+    Path(platform.store.root, Store.bundle_key(plan.bundle)).unlink()  # lost from the store
+    result = execute(platform, plan, lambda line: None)
+    assert result.status == "failed"
+    assert result.error_type == "engine_error"
+    assert "init container bundle failed" in (result.error or "")
+    assert f"bundles/{plan.bundle}.tar does not exist" in (result.error or "")
+    _no_pods_left()
