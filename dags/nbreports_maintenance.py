@@ -1,9 +1,13 @@
-"""The daily maintenance DAG of nbreports: query-cache expiry and backups.
+"""The maintenance DAGs of nbreports: daily query-cache expiry and backups; lost runs every ten minutes.
 
 * ``query_cache``: on an S3 store, (re)puts the bucket lifecycle rule that deletes query-cache entries
   after their time-to-live; on a local store, sweeps expired and corrupt entries.
 * ``backup``: snapshots every report folder and the platform database to ``backups/<date>/`` in the
   store, and deletes backups older than ``NBREPORTS_BACKUP_KEEP_DAYS``.
+
+``nbreports_reconcile`` records as lost (failed, reason ``lost``) every run whose worker or pod died:
+its row still says running, its heartbeat stopped, and Airflow says its DAG run is over or gone
+(``nbreports.runs.liveness``).
 """
 
 from __future__ import annotations
@@ -66,3 +70,37 @@ def nbreports_maintenance() -> None:
 
 
 nbreports_maintenance()
+
+
+def _dag_run_state(dag_id: str, run_id: str) -> str | None:
+    """How Airflow says a DAG run stands, through the task's API client; None when there is no such run."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    if not RuntimeTaskInstance.get_dr_count(dag_id=dag_id, run_ids=[run_id]):
+        return None
+    state = RuntimeTaskInstance.get_dagrun_state(dag_id=dag_id, run_id=run_id)
+    return str(getattr(state, "value", state))  # a DagRunState: its str() is "DagRunState.RUNNING"
+
+
+@dag(
+    dag_id="nbreports_reconcile",
+    description="Record report runs whose worker or pod died (no heartbeat, DAG run over) as lost",
+    schedule=timedelta(minutes=10),
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["nbreports", "maintenance"],
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+)
+def nbreports_reconcile() -> None:
+    @task
+    def lost_runs() -> list[dict[str, str]]:
+        from nbreports.runs.liveness import reconcile
+
+        lost = reconcile(_hook().platform, dag_run_state=_dag_run_state)
+        return [{"report": run.report, "run_id": run.run_id, "reason": run.reason} for run in lost]
+
+    lost_runs()
+
+
+nbreports_reconcile()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, get_engine
 from nbreports.errors import StoreError
+from nbreports.kernel.upstream import UPSTREAM_ENV
 from nbreports.pods.request import plan_pod
 from nbreports.redaction.redact import Redactor
 from nbreports.runs.liveness import Heartbeat, begin_attempt
@@ -23,6 +25,14 @@ def cache_hit_result(plan: RunPlan) -> ExecutionResult:
 def _masked(log: LogSink, redactor: Redactor) -> LogSink:
     """The log sink with the run's secrets masked in every line."""
     return lambda line: log(redactor.text(line))
+
+
+def _run_env(plan: RunPlan) -> dict[str, str]:
+    """What the kernel is told about its run: which report and run, and the upstream runs that triggered it."""
+    env = {"NBREPORTS_REPORT": plan.report, "NBREPORTS_RUN_ID": plan.run_id}
+    if plan.upstream_runs:  # else the kernel reads them from its input's provenance (kernel.upstream)
+        env[UPSTREAM_ENV] = json.dumps(plan.upstream_runs)
+    return env
 
 
 def execute(
@@ -52,7 +62,7 @@ def execute(
             cwd=Path(plan.report_folder),
             cell_timeout=plan.cell_timeout,
             run_timeout=plan.run_timeout,
-            env={**platform.kernel_env, "NBREPORTS_REPORT": plan.report, "NBREPORTS_RUN_ID": plan.run_id},
+            env={**platform.kernel_env, **_run_env(plan)},
             pod=plan_pod(platform, plan, try_number) if plan.profile else None,
         )
         log(

@@ -71,7 +71,7 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
         failed_cell=result.failed_cell,
         failure_kind=result.error_type if result.status == RunStatus.FAILED else None,
         metrics=metrics or None,
-        image_digest=pod.get("image_digest"),
+        image_digest=pod.get("image_digest") or plan.image_digest,  # what the pod ran, else what prepare resolved
         peak_memory_bytes=record["peak_memory_bytes"],
     )
     return record

@@ -1,12 +1,16 @@
 """Child process: ``dag.test()`` one report DAG and print what happened as JSON on the last line.
 
 Usage: python run_dag.py DAG_ID '{"conf": "json"}'
+
+``RUN_DAG_RUN_AFTER`` (ISO) fixes when the run may start, so its run id (``manual__<date>``) is known beforehand.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import datetime
 
 from airflow.dag_processing.dagbag import DagBag
 from airflow.models.asset import AssetEvent
@@ -19,7 +23,8 @@ def main() -> None:
     dag_id, conf = sys.argv[1], json.loads(sys.argv[2])
     bag = DagBag()
     dag = bag.dags[dag_id]
-    dr = dag.test(run_conf=conf)
+    run_after = os.environ.get("RUN_DAG_RUN_AFTER")
+    dr = dag.test(run_conf=conf, **({"run_after": datetime.fromisoformat(run_after)} if run_after else {}))
     out: dict = {
         "state": str(dr.state),
         "run_id": dr.run_id,

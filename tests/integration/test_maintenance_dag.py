@@ -4,7 +4,7 @@ example reports and the platform database, and query-cache expiry on a local sto
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -52,3 +52,50 @@ def test_maintenance_sets_the_lifecycle_rule_on_s3(airflow_env, tmp_path, s3_end
     assert any(r["Filter"].get("Prefix") == f"{prefix}/querycache/" and r["Expiration"]["Days"] == 7 for r in rules)
     store = open_store(f"s3://reports/{prefix}", {"endpoint_url": s3_endpoint})
     assert store.exists(f"backups/{datetime.now(UTC).date().isoformat()}/manifest.json")
+
+
+def test_reconcile_records_runs_whose_dag_run_is_over_or_gone_as_lost(airflow_env, tmp_path, pg_platform_url):
+    from nbreports.runs.model import Platform
+    from nbreports.runs.states import FailureKind, RunStatus
+    from nbreports.settings import Settings
+
+    env = {**airflow_env, "NBREPORTS_STORE_URL": str(tmp_path / "store")}
+    finished = run_dag(env, "nbreports_reconcile")  # a DAG run Airflow knows, and is over
+    assert finished["state"] == "success", finished["log"][-4000:]
+    platform = Platform.from_settings(
+        Settings(home=tmp_path / "nbreports", store_url=env["NBREPORTS_STORE_URL"]), database_url=pg_platform_url
+    )
+    old, now = datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC)
+    this_run = now.replace(microsecond=0) - timedelta(days=1)
+    rows = {
+        "over": ("nbreports_reconcile", finished["run_id"], old),
+        "gone": ("sales_summary", "manual__never-ran", old),
+        "beating": ("sales_summary", "manual__never-ran", now),  # a fresh heartbeat: not judged yet
+        "queued": ("nbreports_reconcile", f"manual__{this_run.isoformat()}", old),  # the DAG run judging it runs
+    }
+    for name, (dag_id, dag_run_id, beat) in rows.items():
+        platform.db.start_run(
+            run_id=f"r-{name}-{tmp_path.name}"[:120],
+            report="sales_summary",
+            status=RunStatus.RUNNING,
+            parameters={},
+            notebook_version="0" * 64,
+            executor="local",
+            dag_id=dag_id,
+            dag_run_id=dag_run_id,
+            started_at=old,
+            heartbeat_at=beat,
+        )
+    result = run_dag({**env, "RUN_DAG_RUN_AFTER": this_run.isoformat()}, "nbreports_reconcile")
+    assert result["state"] == "success", result["log"][-4000:]
+    assert result["run_id"] == f"manual__{this_run.isoformat()}"
+    mine = [e for e in result["xcom"]["lost_runs"] if e["run_id"].endswith(tmp_path.name[:100])]  # the DB is shared
+    reasons = {entry["run_id"].split("-")[1]: entry["reason"] for entry in mine}
+    assert set(reasons) == {"over", "gone"}
+    assert f"nbreports_reconcile/{finished['run_id']} is success" in reasons["over"]
+    assert "manual__never-ran no longer exists" in reasons["gone"]
+    for name in rows:
+        row = platform.db.run_row(f"r-{name}-{tmp_path.name}"[:120])
+        assert row is not None
+        expected = (RunStatus.FAILED, FailureKind.LOST) if name in reasons else (RunStatus.RUNNING, None)
+        assert (row.status, row.failure_kind) == expected
