@@ -87,8 +87,8 @@ def hand_run_folder(request: PodRequest, *, to_pod: bool) -> None:
     folder = Path(root) / Store.run_key(request.report, request.run_id)
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
-        owner = (POD_UID, POD_UID) if to_pod else (os.getuid(), os.getgid())
-        os.chown(folder, *owner)
+        parent = folder.parent.stat()  # the report's folder of runs: the owner the run folder goes back to
+        os.chown(folder, *((POD_UID, POD_UID) if to_pod else (parent.st_uid, parent.st_gid)))
     else:
         podman("unshare", "chown", f"{POD_UID}:{POD_UID}" if to_pod else "0:0", str(folder))
 
