@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
-from airflow.sdk import BaseHook
+from airflow.sdk import BaseHook, Connection
+from airflow.sdk.log import mask_secret
 
 from nbreports.access.teams import load_teams, teams_path
+from nbreports.errors import ConfigError
+from nbreports.kernel.airflow_values import kernel_env
 from nbreports.pods.request import use_team_store_credentials
+from nbreports.redaction.redact import SECRET_NAME
 from nbreports.runs.model import Platform
 from nbreports.settings import Settings, get_settings
 from nbreports.storage.store import Store
@@ -83,6 +88,45 @@ class NbreportsHook(BaseHook):
             "AWS_SESSION_TOKEN": str(conn.extra_dejson.get("aws_session_token") or ""),
         }
         return {k: v for k, v in creds.items() if v}
+
+    def run_platform(self, report: str, team: str, connections: list[str], variables: list[str]) -> Platform:
+        """The platform for one run: its kernel gets the connections and variables its spec lists.
+
+        Every value the run could print (those, the team's store keys) is masked in what it publishes
+        and in the task log. ``ConfigError`` names the report and field of a connection or variable
+        Airflow does not have.
+        """
+        conns = {c: self._connection(report, c) for c in connections}
+        values = {v: self._variable(report, v) for v in variables}
+        secrets = {conn.password for conn in conns.values() if conn.password}
+        secrets |= {str(v) for c in conns.values() for k, v in c.extra_dejson.items() if SECRET_NAME.search(k)}
+        secrets |= {conn.get_uri() for conn in conns.values()} | set(values.values())
+        secrets |= set((self.team_store_credentials(team) or {}).values()) if team else set()
+        for value in secrets:
+            mask_secret(value)  # Airflow's own log masker, for whatever the task logs outside the core
+        env = kernel_env({c: conn.get_uri() for c, conn in conns.items()}, values)
+        platform = self.platform
+        return replace(
+            platform,
+            kernel_env={**platform.kernel_env, **env},
+            extra_secrets=platform.extra_secrets | {s for s in secrets if s},
+        )
+
+    def _connection(self, report: str, conn_id: str) -> Connection:
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            return self.get_connection(conn_id)
+        except AirflowNotFoundException as exc:
+            raise ConfigError(f"report {report}: connections: Airflow has no connection {conn_id!r}") from exc
+
+    def _variable(self, report: str, name: str) -> str:
+        from airflow.sdk import Variable
+
+        value = Variable.get(name, default=None)
+        if value is None:
+            raise ConfigError(f"report {report}: variables: Airflow has no variable {name!r}")
+        return str(value)
 
     @cached_property
     def platform(self) -> Platform:

@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import Asset, BaseOperator, Context, TriggerRule
 from airflow.sdk.exceptions import AirflowFailException
 
-from nbreports.errors import ParameterError
+from nbreports.errors import ConfigError, ParameterError
 from nbreports.reports.catalog import Report, find_report
 from nbreports.runs.execute import execute, load_execution
 from nbreports.runs.failures import execution_error, raise_for_result
@@ -115,9 +115,12 @@ class PrepareReportOperator(_ReportOperator):
             if PROFILE_PARAM in names
             else ((context["dag_run"].conf or {}).get(PROFILE_PARAM) or context["params"].get(PROFILE_PARAM))
         )
+        spec = report.spec
         try:
+            # the connections and variables the spec lists must exist before anything is written
+            platform = self.hook.run_platform(report.name, spec.team, spec.connections, spec.variables)
             plan = prepare(
-                self.hook.platform,
+                platform,
                 report,
                 values,
                 source="airflow",
@@ -127,7 +130,7 @@ class PrepareReportOperator(_ReportOperator):
                 profile=profile,
                 **self._airflow_ids(context),
             )
-        except ParameterError as exc:
+        except (ParameterError, ConfigError) as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log.info("prepared run %s of %s with parameters %s", plan.run_id, plan.report, plan.parameters)
         if plan.cached_from:
@@ -157,7 +160,7 @@ class ExecuteReportOperator(_ReportOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Run the notebook; return the execution result, or raise the error of the failed run."""
         plan = RunPlan.from_dict(self.plan)
-        platform = self.hook.platform
+        platform = self.hook.run_platform(plan.report, plan.team, plan.connections, plan.variables)
         result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number)
         if result.status != RunStatus.SUCCESS:
             raise execution_error(
@@ -228,9 +231,11 @@ class NotebookReportOperator(_ReportOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Run the report from start to end and return its scraps."""
         try:
+            report = self.load_report()
+            spec = report.spec
             record = run_report(
-                self.hook.platform,
-                self.load_report(),
+                self.hook.run_platform(report.name, spec.team, spec.connections, spec.variables),
+                report,
                 dict(self.parameters),
                 log=self.log.info,
                 source="airflow",

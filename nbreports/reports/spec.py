@@ -6,6 +6,7 @@ specs raise ``SpecError`` naming the file, the field and what was expected.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,6 +89,9 @@ class ImageChoice(_Strict):
     )
 
 
+AIRFLOW_NAME = re.compile(r"[A-Za-z0-9_.-]{1,250}")  # what Airflow accepts as a conn_id or variable key
+
+
 class ReportSpec(_Strict):
     """A report's ``report.yaml``: what it is, who owns it, when and where it runs, how it is published."""
 
@@ -125,6 +129,25 @@ class ReportSpec(_Strict):
     publish: PublishOptions = Field(default_factory=PublishOptions)
     cache: CacheOptions = Field(default_factory=CacheOptions)
     parameters: dict[str, ParameterOverride] = Field(default_factory=dict)
+    connections: list[str] = Field(
+        default_factory=list,
+        description="Airflow connections the notebook reads (``nbreports.kernel.connection_uri``); "
+        "their values are masked in everything the run publishes. Local executor only.",
+    )
+    variables: list[str] = Field(
+        default_factory=list,
+        description="Airflow variables the notebook reads (``nbreports.kernel.variable``); masked like connections.",
+    )
+
+    @field_validator("connections", "variables")
+    @classmethod
+    def _valid_airflow_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not AIRFLOW_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an Airflow connection or variable name (letters, digits, _ . -)")
+        if len(set(value)) != len(value):
+            raise ValueError("each name may be listed once")
+        return value
 
     @field_validator("schedule")
     @classmethod
@@ -159,6 +182,11 @@ class ReportSpec(_Strict):
     def _one_kind_of_schedule(self) -> ReportSpec:
         if self.schedule and self.triggered_by:
             raise ValueError("give either 'schedule' or 'triggered_by', not both")
+        if (self.connections or self.variables) and self.executor != "local":
+            raise ValueError(
+                "'connections' and 'variables' reach only a local kernel; a pod gets its credentials "
+                "from its team's Secret (store_secret in the teams file)"
+            )
         return self
 
 

@@ -72,6 +72,9 @@ class RunPlan:
     image_digest: str | None = None  # the image the tag resolved to at prepare: what runs, and the cache key
     bundle: str | None = None  # sha256 of the report folder's files in the store (``runs.bundle``)
     upstream_runs: dict[str, str] | None = None  # upstream report -> the run whose Asset event triggered this one
+    team: str = ""  # the team owning the report (its store credentials are masked too)
+    connections: list[str] = field(default_factory=list)  # Airflow connections the kernel gets (spec)
+    variables: list[str] = field(default_factory=list)  # Airflow variables the kernel gets (spec)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as the JSON that XCom carries."""

@@ -106,6 +106,9 @@ def prepare(
         image_digest=resolved.digest if resolved else None,
         bundle=bundle,
         upstream_runs=upstream_runs,
+        team=report.spec.team,
+        connections=list(report.spec.connections),
+        variables=list(report.spec.variables),
     )
     if cached_from:
         plan.input_uri = platform.store.uri(Store.run_key(report.name, cached_from, "input.ipynb"))

@@ -95,3 +95,31 @@ def test_a_run_that_prints_its_environment_publishes_no_secret(platform, noteboo
     assert MASK in published["log"]
     assert json.loads(published["scraps.json"])["leak"] == MASK
     assert "HOME" in published["output.ipynb"]  # the environment was printed: only the values are masked
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "message"),
+    [
+        ({"connections": ["warehouse"], "executor": "podman"}, "(spec)", "reach only a local kernel"),
+        ({"connections": ["ware house"]}, "connections", "not an Airflow connection or variable name"),
+        ({"variables": ["token", "token"]}, "variables", "listed once"),
+    ],
+)
+def test_connections_and_variables_in_the_spec_are_checked(spec, field, message):
+    from nbreports.errors import SpecError
+    from nbreports.reports.spec import parse_spec
+
+    with pytest.raises(SpecError) as info:
+        parse_spec({"title": "t", **spec}, "r/report.yaml")
+    assert (info.value.field, message in str(info.value)) == (field, True)
+
+
+def test_the_kernel_reads_the_listed_connections_and_is_told_which_are_missing(monkeypatch):
+    from nbreports.kernel import connection_uri, variable
+    from nbreports.kernel.airflow_values import kernel_env
+
+    monkeypatch.setattr("os.environ", {**kernel_env({"my-dwh.prod": "postgresql://u:p@h/db"}, {"api_token": "t0k"})})
+    assert connection_uri("my-dwh.prod") == "postgresql://u:p@h/db"
+    assert variable("api_token") == "t0k"
+    with pytest.raises(KeyError, match="list it under `connections:` in report.yaml"):
+        connection_uri("other")
