@@ -11,13 +11,15 @@ Revision ID: 0005
 Revises: 0004
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
 down_revision = "0004"
 
-COLUMNS = {
+COLUMNS: dict[str, Any] = {
     "heartbeat_at": sa.DateTime(timezone=True),
     "host": sa.String(255),
     "pid": sa.Integer,
