@@ -9,6 +9,7 @@ from typing import Any
 import nbformat
 
 from nbreports import __version__
+from nbreports.errors import ConfigError
 from nbreports.history.versions import save_version
 from nbreports.identifiers import check_report_name, check_run_id, new_run_id
 from nbreports.pods.compute import choose_compute
@@ -60,6 +61,11 @@ def prepare(
     resolved = resolve_image(image, report.spec.executor) if image else None  # once: what is keyed is what runs
     if resolved is not None and not resolved.resolved:
         logger.warning("%s", resolved.note)
+    if report.spec.executor == "kubernetes" and platform.store.url_prefix.startswith("file://"):
+        raise ConfigError(  # refused before anything is written (the manifest refuses it too: pods.manifest)
+            f"{report.spec_path}: executor: 'kubernetes' needs object storage (NBREPORTS_STORE_URL=s3://...); "
+            f"a pod on a cluster cannot reach the local store {platform.store.url_prefix}"
+        )
     nb_bytes = report.notebook_path.read_bytes()  # read once: what is pinned is what runs
     sha = save_version(
         platform.store, platform.db, report.name, nb_bytes, kernel=report.kernel, source=source, log_known=False

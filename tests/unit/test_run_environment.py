@@ -8,6 +8,7 @@ import time
 import pytest
 
 from nbreports.browse.runs import recent_runs
+from nbreports.errors import ConfigError
 from nbreports.pods import digest
 from nbreports.pods.digest import UNRESOLVED, pinned, repository_of, resolve_image
 from nbreports.reports.catalog import load_report
@@ -64,6 +65,11 @@ def test_an_unresolved_kubernetes_run_is_recorded_so_and_not_cached(platform, no
     folder = make_report(
         notebooks, "k8s_tagged", None, "x = 1", spec={"executor": "kubernetes", "cache": {"ttl": 3600}}
     )
+    if platform.store.url_prefix.startswith("file://"):  # a cluster's pod cannot reach a local store
+        with pytest.raises(ConfigError, match="executor: 'kubernetes' needs object storage"):
+            prepare(platform, load_report(folder), {})
+        assert recent_runs(platform.db, "k8s_tagged") == []  # refused before anything is written
+        return
     plan = prepare(platform, load_report(folder), {})
     assert plan.image == "localhost/nbreports-kernel/analytics:ga"  # what was asked ...
     assert plan.image_digest == UNRESOLVED  # ... and that it could not be pinned
