@@ -21,6 +21,7 @@ from nbreports.access.kernel import readable_reports, report_principal
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ConfigError
 from nbreports.pods.compute import ComputeConfig, load_compute_config
+from nbreports.pods.digest import pinned
 from nbreports.pods.manifest import PodRequest, build_pod_manifest
 from nbreports.runs.bundle import bundle_digest
 
@@ -94,7 +95,7 @@ def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: Com
         report=plan.report,
         run_id=plan.run_id,
         kernel=plan.kernel,
-        image=plan.image,
+        image=pinned(plan.image, plan.image_digest),  # exactly what prepare resolved and keyed on
         profile=profile,
         store_url=platform.store.url_prefix,
         cell_timeout=plan.cell_timeout,

@@ -123,10 +123,6 @@ def test_a_rebuilt_image_under_the_same_tag_is_not_a_cache_hit(home, images, dig
     assert rows[first["run_id"]]["image_digest"] == first_digest
 
 
-@pytest.mark.xfail(
-    strict=True,  # passes (and so fails here) once plan_pod pins the image: then drop this mark
-    reason="pods/request.plan_pod still starts plan.image (the tag), not pinned(plan.image, plan.image_digest)",
-)
 def test_the_pod_runs_the_digest_prepare_resolved_even_if_the_tag_moves(home, images, digest_config, notebooks):
     original, rebuilt = images
     platform = Platform.from_settings()
