@@ -28,7 +28,8 @@ def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     result = sweep(store)
     print(
-        f"removed {len(result.removed)} entries ({result.corrupt} corrupt), kept {result.kept}, "
+        f"removed {len(result.removed)} entries ({result.corrupt} corrupt, {result.pickles} old pickles unread), "
+        f"kept {result.kept}, "
         f"freed {result.bytes_freed} bytes"
     )
     return 0
