@@ -29,8 +29,7 @@ def cmd_cache(args: argparse.Namespace, settings: Settings) -> int:
     result = sweep(store)
     print(
         f"removed {len(result.removed)} entries ({result.corrupt} corrupt, {result.pickles} old pickles unread), "
-        f"kept {result.kept}, "
-        f"freed {result.bytes_freed} bytes"
+        f"kept {result.kept}, freed {result.bytes_freed} bytes"
     )
     return 0
 
