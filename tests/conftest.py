@@ -12,10 +12,11 @@ A test that needs a service is marked for it automatically, from the fixtures it
     e2e       real Airflow servers (api-server, scheduler, dag-processor, triggerer)
     pods      report pods through podman and a kernel image
     browser   headless Chromium
+    faults    the fault suite (tests/faults): kills processes, restarts PostgreSQL, fills a disk (root)
 
 The tests that need none of them (``make test-unit``; they pass without PostgreSQL)::
 
-    .venv/bin/python -m pytest tests -m "not (postgres or s3 or airflow or e2e or pods or browser)"
+    .venv/bin/python -m pytest tests -m "not (postgres or s3 or airflow or e2e or pods or browser or faults)"
 
 It is enforced: creating a PostgreSQL database or using the S3 endpoint from a test that lacks
 the marker fails that test, and every test under ``tests/integration`` needs a service.
@@ -39,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NBREPORTS_TEAMS_FILE", str(REPO / "config" / "teams.yaml"))
 PG_ADMIN_URL = os.environ.get("NBREPORTS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-SERVICE_MARKERS = ("postgres", "s3", "airflow", "e2e", "pods", "browser")
+SERVICE_MARKERS = ("postgres", "s3", "airflow", "e2e", "pods", "browser", "faults")
 NO_SERVICES = "not (" + " or ".join(SERVICE_MARKERS) + ")"  # the -m expression of make test-unit
 
 # A test using one of these fixtures (directly or through other fixtures) needs these services.

@@ -13,6 +13,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,6 +29,18 @@ class _Terminated(Exception):  # noqa: N818 - a signal, like KeyboardInterrupt, 
 
 def _on_sigterm(signum: int, frame: Any) -> NoReturn:
     raise _Terminated("stopped by the run timeout")
+
+
+_orphaned = threading.Event()
+PARENT_POLL_S = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """SIGTERM this process once ``parent`` (the worker) is gone: papermill saves, the kernel is shut down."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    _orphaned.set()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 _current_cell: int | None = None
@@ -74,21 +88,28 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             FailureKind.KERNEL_DIED, f"the kernel died while running cell {_current_cell}: {exc}", _current_cell
         )
     except _Terminated:
-        result = ExecutionResult.failure(FailureKind.RUN_TIMEOUT, "stopped by the run timeout", _current_cell)
+        if _orphaned.is_set():  # nobody reads this result: the worker died (see _watch_parent)
+            result = ExecutionResult.failure(FailureKind.LOST, "the worker running the notebook died", _current_cell)
+        else:
+            result = ExecutionResult.failure(FailureKind.RUN_TIMEOUT, "stopped by the run timeout", _current_cell)
     return result.to_dict()
 
 
 def main() -> None:
     """Read the job from stdin, run it and write its result to the job's ``result_path``."""
+    parent = os.getppid()
     with optional_imports_skipped():  # 0.3 s instead of 1.9 s: see nbreports.lean_imports
         import papermill  # noqa: F401
 
     job = json.load(sys.stdin)  # blocks until the parent has prepared the run
     signal.signal(signal.SIGTERM, _on_sigterm)
+    threading.Thread(target=_watch_parent, args=(parent,), name="nbr-parent-watch", daemon=True).start()
     try:
         result = run(job)
     except Exception as exc:  # anything else still leaves a result the parent can read
         result = ExecutionResult.failure(FailureKind.ENGINE_ERROR, f"{type(exc).__name__}: {exc}").to_dict()
+    if _orphaned.is_set() and os.getpgrp() == os.getpid():  # our own group: leave no kernel behind
+        os.killpg(os.getpid(), signal.SIGKILL)
     Path(job["result_path"]).write_text(json.dumps(result))
 
 

@@ -1,14 +1,24 @@
-"""The publish step: HTML, scraps and the run record; ``latest`` moves on success; the run row is completed."""
+"""The publish step: HTML, scraps and the run record; ``latest`` moves on success; the run row is completed.
+
+A publish that cannot write the store (the endpoint gone, the disk full) still records the run:
+its row is completed as failed with the store's error before the ``StoreError`` is raised, so no
+run stays ``running`` with nobody to finish it; a later publish of the same run (an Airflow
+retry) rewrites its files and completes the row again. ``latest`` moves only after the run's
+files and record are stored, and the row is written last, retried while the database restarts.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import nbformat
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from nbreports.engines import ExecutionResult
-from nbreports.errors import StoreError
+from nbreports.errors import DatabaseError, StoreError
 from nbreports.kernel.report import FILE as KERNEL_REPORT
 from nbreports.kernel.report import checked_sections
 from nbreports.runs.model import Platform, RunPlan
@@ -17,11 +27,30 @@ from nbreports.runs.scraps import read_scraps, small_scraps
 from nbreports.runs.states import RunStatus
 from nbreports.storage.store import Store
 
+log = logging.getLogger(__name__)
+
+# The failure kind of a run whose files could not be stored. FailureKind has no member for it yet
+# (runs/states.py): the row's column is a plain string, and readers fall back on unknown kinds.
+STORE_ERROR = "store_error"
+DB_RETRY_S = (0.5, 1, 2, 4, 8)  # waits between tries of the row's last write while the database restarts
+
 
 def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[str, Any]:
-    """Render HTML, read scraps, write the run record, move ``latest`` on success, record the run."""
-    if plan.cached_from:
-        return _publish_cache_hit(platform, plan)
+    """Render HTML, read scraps, write the run record, move ``latest`` on success, record the run.
+
+    ``StoreError`` when the store cannot be read or written, after the run's row is recorded as
+    failed with that error (``latest`` unmoved); publishing the same run again is safe.
+    """
+    try:
+        if plan.cached_from:
+            return _publish_cache_hit(platform, plan)
+        return _publish(platform, plan, result)
+    except StoreError as exc:
+        _record_store_failure(platform, plan, result, exc)
+        raise
+
+
+def _publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[str, Any]:
     store = platform.store
     ended = datetime.now(UTC)
     output_uri: str | None = store.uri(plan.key("output.ipynb"))
@@ -57,9 +86,10 @@ def publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict[
         record["pod"] = pod
     record["peak_memory_bytes"] = pod.get("peak_memory_bytes") or result.extra.get("peak_memory_bytes")
     store.write_json(plan.key("run.json"), record)
-    if result.status == RunStatus.SUCCESS:
+    if result.status == RunStatus.SUCCESS:  # the run's files and record are all stored by now
         store.write_json(Store.latest_key(plan.report), record)
-    platform.db.update_run(
+    _complete_row(
+        platform,
         plan.run_id,
         status=result.status,
         ended_at=ended,
@@ -109,7 +139,8 @@ def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
     }
     store.write_json(plan.key("run.json"), record)
     store.write_json(Store.latest_key(plan.report), record)
-    platform.db.update_run(
+    _complete_row(
+        platform,
         plan.run_id,
         status=RunStatus.SUCCESS,
         ended_at=ended,
@@ -119,3 +150,36 @@ def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
         scraps=record["scraps"],
     )
     return record
+
+
+def _complete_row(platform: Platform, run_id: str, **fields: Any) -> None:
+    """The run row's last write, tried again while the database is unreachable (a restart, a failover)."""
+    for wait in (*DB_RETRY_S, None):
+        try:
+            platform.db.update_run(run_id, **fields)
+            return
+        except DatabaseError as exc:
+            if wait is None or not isinstance(exc.__cause__, (OperationalError, InterfaceError)):
+                raise  # given up, or not the connection (no such run, a bad value)
+            log.warning("run %s not recorded yet (tried again in %ss): %s", run_id, wait, exc)
+            time.sleep(wait)
+
+
+def _record_store_failure(platform: Platform, plan: RunPlan, result: ExecutionResult, exc: StoreError) -> None:
+    """Complete the row of a run whose publish could not use the store: failed, with the store's error."""
+    kind = result.error_type if result.status == RunStatus.FAILED else STORE_ERROR
+    error = f"publishing failed, the store could not be used: {exc}"
+    if result.status == RunStatus.FAILED:  # the run's own failure comes first
+        error = f"{result.error}; {error}"
+    try:
+        _complete_row(
+            platform,
+            plan.run_id,
+            status=RunStatus.FAILED,
+            ended_at=datetime.now(UTC),
+            error=error,
+            failure_kind=kind,
+            failed_cell=result.failed_cell,
+        )
+    except DatabaseError as db_exc:  # the StoreError is what the caller sees; this is why the row still runs
+        log.error("run %s could not be recorded as failed either: %s", plan.run_id, db_exc)

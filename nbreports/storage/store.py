@@ -12,6 +12,11 @@ Layout (all keys relative to the store root)::
     reports/<report>/latest.json             the last successful run
 
 Schemes are a named registry, like papermill's I/O handlers: ``register_scheme("gs", factory)``.
+
+Every failure of the filesystem underneath is a ``StoreError`` naming the object's URI: an
+unreachable endpoint raises the object store's own exceptions (botocore's
+``EndpointConnectionError`` is no ``OSError``), and callers (publish recording a run it could not
+store) must be able to tell a store failure from a bug of theirs.
 """
 
 from __future__ import annotations
@@ -85,8 +90,8 @@ class Store:
                 write_file_atomic(Path(path), data, durable=False)
             else:
                 self.fs.pipe_file(path, data)  # an object PUT is atomic
-        except OSError as exc:
-            raise StoreError(f"could not write {self.uri(key)}: {exc}") from exc
+        except Exception as exc:  # OSError, or the object store's own (see the module docstring)
+            raise StoreError(f"could not write {self.uri(key)}: {_reason(exc)}") from exc
         return self.uri(key)
 
     def read_bytes(self, key: str) -> bytes:
@@ -96,8 +101,8 @@ class Store:
             return bytes(self.fs.cat_file(path))
         except FileNotFoundError as exc:
             raise StoreError(f"{self.uri(key)} does not exist") from exc
-        except OSError as exc:
-            raise StoreError(f"could not read {self.uri(key)}: {exc}") from exc
+        except Exception as exc:
+            raise StoreError(f"could not read {self.uri(key)}: {_reason(exc)}") from exc
 
     def write_json(self, key: str, value: Any) -> str:
         """Write ``value`` as indented JSON (anything else as its ``str``), atomically; its URI."""
@@ -113,10 +118,11 @@ class Store:
 
     def exists(self, key: str) -> bool:
         """Whether there is an object at ``key``."""
+        path = self._path(key)
         try:
-            return bool(self.fs.exists(self._path(key)))
-        except OSError as exc:
-            raise StoreError(f"could not check {self.uri(key)}: {exc}") from exc
+            return bool(self.fs.exists(path))
+        except Exception as exc:
+            raise StoreError(f"could not check {self.uri(key)}: {_reason(exc)}") from exc
 
     def download(self, key: str, local_path: Path) -> None:
         """Copy the object at ``key`` to the local file ``local_path``."""
@@ -129,7 +135,14 @@ class Store:
             entries = self.fs.ls(path, detail=False)
         except FileNotFoundError:
             return []
+        except Exception as exc:
+            raise StoreError(f"could not list {self.uri(prefix)}: {_reason(exc)}") from exc
         return sorted(posixpath.basename(str(e).rstrip("/")) for e in entries)
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, with the exception's type when its message alone does not say (``EndpointConnectionError``)."""
+    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, OSError) else str(exc)
 
 
 StoreFactory = Callable[[str, dict[str, Any]], Store]
