@@ -19,9 +19,12 @@ pytestmark = pytest.mark.integration
 RUN_DAG = Path(__file__).with_name("run_dag.py")
 
 
-def run_dag(env: dict[str, str], dag_id: str, conf: dict | None = None) -> dict:
+def run_dag(
+    env: dict[str, str], dag_id: str, conf: dict | None = None, *, script: Path = RUN_DAG, args: tuple[str, ...] = ()
+) -> dict:
+    """``dag.test()`` of ``dag_id`` in a child (``script``: run_dag.py or a variant taking more ``args``)."""
     proc = subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
-        [sys.executable, str(RUN_DAG), dag_id, json.dumps(conf or {})],
+        [sys.executable, str(script), dag_id, json.dumps(conf or {}), *args],
         env=env,
         capture_output=True,
         text=True,

@@ -8,15 +8,12 @@ scraps although ``latest`` already points at the second.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from nbreports.storage.store import Store
-from tests.conftest import REPO
 from tests.integration.test_dags import run_dag
 
 pytestmark = pytest.mark.integration
@@ -26,18 +23,7 @@ PARAMS = {"start_date": "2024-04-01", "end_date": "2024-06-30"}
 
 
 def run_triggered(env: dict[str, str], dag_id: str, sources: list[str]) -> dict:
-    proc = subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
-        [sys.executable, str(TRIGGERED), dag_id, "{}", json.dumps(sources)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:] + proc.stdout[-4000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["log"] = proc.stdout + proc.stderr
-    return result
+    return run_dag(env, dag_id, script=TRIGGERED, args=(json.dumps(sources),))
 
 
 def test_the_digest_reads_the_summary_run_whose_event_triggered_it(airflow_env, tmp_path, pg_platform_url):
