@@ -54,10 +54,11 @@ bench: install  ## every benchmark against the peers (tables + goals; JSON in .b
 bench-quick: install  ## the benchmarks' smoke mode: 1 warm-up, 2 counted runs, smallest sizes
 	$(PY) -m bench --quick
 
-bench-more: install  ## the UI's run history at 100,000 runs, and pods vs the local engine
+bench-more: install  ## the UI's run history at 100,000 runs, pods vs the local engine, 200 runs at once through Airflow
 	@mkdir -p .bench
 	$(PY) bench/bench_history.py --json .bench/history.json
 	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m bench.bench_pods
+	$(PY) -m bench --only load
 
 clean:  ## remove the demo's state and the tools' caches (not .venv, nor node_modules)
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache
