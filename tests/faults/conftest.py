@@ -55,9 +55,19 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         row["outcome"] = f"survived ({report.duration:.0f} s)"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the Airflow servers' log tails to the report of a failing fault test that used them."""
+    outcome = yield
+    report = outcome.get_result()
+    servers = getattr(item, "funcargs", {}).get("airflow_servers")
+    if report.failed and hasattr(servers, "log_tails"):
+        report.sections.append(("airflow servers", servers.log_tails()))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The table of faults survived, in the order they ran."""
-    ran = [row for row in _rows.values() if row["outcome"] != "not run"]
+    ran = sorted((row for row in _rows.values() if row["outcome"] != "not run"), key=_fault_order)
     if not ran:
         return
     terminalreporter.write_sep("=", "faults survived (tests/faults)")
@@ -68,6 +78,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"{'':<{width}}    - {note}")
     survived = sum(row["outcome"].startswith("survived") for row in ran)
     terminalreporter.write_line(f"{survived} of {len(ran)} faults survived")
+
+
+def _fault_order(row: dict[str, Any]) -> tuple[int, str]:
+    """Rows by their fault's number ("5b. ..." after "5. ...")."""
+    number = row["fault"].split(".", 1)[0]
+    digits = "".join(c for c in number if c.isdigit())
+    return (int(digits or 0), number)
 
 
 @dataclass
