@@ -66,7 +66,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The table of faults survived, in the order they ran."""
+    """The table of faults survived, by fault number."""
     ran = sorted((row for row in _rows.values() if row["outcome"] != "not run"), key=_fault_order)
     if not ran:
         return

@@ -128,7 +128,7 @@ def test_an_output_that_does_not_fit_is_a_clear_store_error_and_nothing_half_wri
     assert (row.status, row.failure_kind) == (RunStatus.FAILED, FailureKind.LOST)
     assert_no_partial_files(snapshot(platform.store))
     assert assert_latest_intact(platform.store, "fault_disk")["run_id"] == good["run_id"]
-    fault.note(f"nbr run: {done.stderr.strip().splitlines()[-1][:100]}")
+    fault.note("nbr run: " + done.stderr.strip().splitlines()[-1].replace(platform.store.url_prefix, "<store>"))
     fault.note(f"after nbr reconcile: {row.failure_kind}: {row.error[:90]}")
 
 
