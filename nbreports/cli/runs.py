@@ -33,7 +33,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         record = run_report(platform_of(settings), report, values, log=log, source="cli", force=args.force)
     except ExecutionError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
-        print(f"output notebook: {exc.output_uri}", file=sys.stderr)
+        print(f"output notebook: {exc.output_uri or 'none was stored'}", file=sys.stderr)
         return 1
     hit = f", cache hit of {record['cache_hit_of']}" if record.get("cache_hit_of") else ""
     print(f"run:    {record['run_id']} ({record['status']}, {record['duration_s']:.1f}s{hit})")

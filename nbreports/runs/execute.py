@@ -71,18 +71,33 @@ def execute(
         )
         with Heartbeat(platform, plan.run_id):  # a run whose heartbeat stops is found lost (runs.liveness)
             result = (engine or get_engine(plan.executor)).execute(job, log)
-        kept = output_path if output_path.is_file() else input_path
-        if job.pod is None or not store.exists(plan.key("output.ipynb")):
-            store.write_bytes(plan.key("output.ipynb"), redactor.notebook(kept.read_bytes()))
-        else:  # the pod wrote it itself: mask what it printed before anything reads it
-            written = store.read_bytes(plan.key("output.ipynb"))
-            if (masked := redactor.notebook(written)) != written:
-                store.write_bytes(plan.key("output.ipynb"), masked)
+        try:
+            _store_output(platform, plan, redactor, output_path if output_path.is_file() else input_path, job)
+        except StoreError as exc:  # e.g. the disk is full: the run fails with that reason, nothing half-written
+            result = ExecutionResult.failure(FailureKind.STORE_ERROR, f"the output notebook could not be stored: {exc}")
     if result.error:
         result = replace(result, error=redactor.text(result.error))
-    store.write_json(plan.key("execution.json"), result.to_dict())
+    try:
+        store.write_json(plan.key("execution.json"), result.to_dict())
+    except StoreError as exc:  # the row keeps the reason, for a publish task that finds no execution.json
+        failed = ExecutionResult.failure(FailureKind.STORE_ERROR, redactor.text(f"{result.error or ''} {exc}".strip()))
+        platform.db.update_run(
+            plan.run_id, status=RunStatus.FAILED, failure_kind=FailureKind.STORE_ERROR, error=failed.error
+        )
+        result = failed
     log(f"execution {result.status} in {result.duration_s:.1f}s" + (f": {result.error}" if result.error else ""))
     return result
+
+
+def _store_output(platform: Platform, plan: RunPlan, redactor: Redactor, kept: Path, job: ExecutionJob) -> None:
+    """Store the output notebook (the input when the kernel never started), its secrets masked."""
+    store = platform.store
+    if job.pod is None or not store.exists(plan.key("output.ipynb")):
+        store.write_bytes(plan.key("output.ipynb"), redactor.notebook(kept.read_bytes()))
+    else:  # the pod wrote it itself: mask what it printed before anything reads it
+        written = store.read_bytes(plan.key("output.ipynb"))
+        if (masked := redactor.notebook(written)) != written:
+            store.write_bytes(plan.key("output.ipynb"), masked)
 
 
 def load_execution(platform: Platform, plan: RunPlan) -> ExecutionResult:

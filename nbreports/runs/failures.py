@@ -27,6 +27,7 @@ ERROR_OF_KIND: dict[FailureKind, type[ExecutionError]] = {
     FailureKind.OUT_OF_MEMORY: OutOfMemoryError,
     FailureKind.IMAGE_MISSING: ImageError,
     FailureKind.ENGINE_ERROR: ExecutionError,
+    FailureKind.STORE_ERROR: ExecutionError,
     FailureKind.LOST: RunLostError,
 }
 

@@ -24,14 +24,11 @@ from nbreports.kernel.report import checked_sections
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.render import render_html
 from nbreports.runs.scraps import read_scraps, small_scraps
-from nbreports.runs.states import RunStatus
+from nbreports.runs.states import FailureKind, RunStatus
 from nbreports.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-# The failure kind of a run whose files could not be stored. FailureKind has no member for it yet
-# (runs/states.py): the row's column is a plain string, and readers fall back on unknown kinds.
-STORE_ERROR = "store_error"
 DB_RETRY_S = (0.5, 1, 2, 4, 8)  # waits between tries of the row's last write while the database restarts
 
 
@@ -167,7 +164,7 @@ def _complete_row(platform: Platform, run_id: str, **fields: Any) -> None:
 
 def _record_store_failure(platform: Platform, plan: RunPlan, result: ExecutionResult, exc: StoreError) -> None:
     """Complete the row of a run whose publish could not use the store: failed, with the store's error."""
-    kind = result.error_type if result.status == RunStatus.FAILED else STORE_ERROR
+    kind = result.error_type if result.status == RunStatus.FAILED else FailureKind.STORE_ERROR
     error = f"publishing failed, the store could not be used: {exc}"
     if result.status == RunStatus.FAILED:  # the run's own failure comes first
         error = f"{result.error}; {error}"

@@ -32,4 +32,5 @@ class FailureKind(StrEnum):
     OUT_OF_MEMORY = "out_of_memory"  # the pod went over its memory limit and was killed
     IMAGE_MISSING = "image_missing"  # the pod's image could not be found or pulled
     ENGINE_ERROR = "engine_error"  # the engine itself failed (papermill or podman died, no result left)
+    STORE_ERROR = "store_error"  # the run's files could not be stored (disk full, the object store down)
     LOST = "lost"  # the process, worker or pod running it died: no heartbeat, and Airflow no longer runs it

@@ -121,23 +121,20 @@ def test_an_output_that_does_not_fit_is_a_clear_store_error_and_nothing_half_wri
     assert key not in after  # never half of it
     assert_nothing_lost(before, after)
     assert assert_latest_intact(platform.store, "fault_disk")["run_id"] == good["run_id"]
-    # the run is recorded by the next nbr command (here nbr reconcile; nbr run does it first too)
-    reconciled = nbr(nbr_env, "reconcile")
+    row = assert_recorded(platform.db, [run["run_id"]])[run["run_id"]]  # recorded by nbr run itself
+    assert (row.status, row.failure_kind) == (RunStatus.FAILED, FailureKind.STORE_ERROR)
+    assert "No space left on device" in row.error
+    reconciled = nbr(nbr_env, "reconcile")  # nothing is left running for a reconcile to find
     assert reconciled.returncode == 0, reconciled.stderr
-    row = assert_recorded(platform.db, [run["run_id"]])[run["run_id"]]
-    assert (row.status, row.failure_kind) == (RunStatus.FAILED, FailureKind.LOST)
+    assert "0 lost run(s) recorded" in reconciled.stdout
     assert_no_partial_files(snapshot(platform.store))
     assert assert_latest_intact(platform.store, "fault_disk")["run_id"] == good["run_id"]
-    fault.note("nbr run: " + done.stderr.strip().splitlines()[-1].replace(platform.store.url_prefix, "<store>"))
-    fault.note(f"after nbr reconcile: {row.failure_kind}: {row.error[:90]}")
+    told = next(line for line in done.stderr.splitlines() if "No space left" in line)
+    fault.note("nbr run: " + told.replace(platform.store.url_prefix, "<store>")[:110])
+    fault.note(f"recorded at once: {row.failure_kind}: {row.error[:90]}")
 
 
 @pytest.mark.faults("5b. disk full: the run's row names the store error at once")
-@pytest.mark.xfail(
-    strict=True,
-    reason="runs/execute.py lets the StoreError of storing the output notebook escape, so nothing publishes "
-    "the failure: the row stays running until a reconcile records it lost (note for the lead)",
-)
 def test_a_run_whose_output_does_not_fit_is_recorded_failed_with_the_store_error(
     notebooks: Path, small_disk: Path, pg_db_url: str, nbr_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

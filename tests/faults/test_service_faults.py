@@ -27,9 +27,9 @@ from nbreports.errors import StoreError
 from nbreports.reports.catalog import load_report
 from nbreports.runs.execute import execute
 from nbreports.runs.prepare import prepare
-from nbreports.runs.publish import STORE_ERROR, publish
+from nbreports.runs.publish import publish
 from nbreports.runs.runner import run_report
-from nbreports.runs.states import RunStatus
+from nbreports.runs.states import FailureKind, RunStatus
 from nbreports.storage.store import open_store
 from tests.conftest import PG_ADMIN_URL
 from tests.faults.checks import assert_latest_intact, assert_nothing_lost, assert_recorded, snapshot
@@ -62,7 +62,7 @@ def test_a_publish_cut_off_from_s3_is_recorded_and_a_retry_after_restore_publish
 
         assert proxy.is_cut
         row = assert_recorded(platform.db, [plan.run_id])[plan.run_id]  # the database does not need the store
-        assert (row.status, row.failure_kind) == (RunStatus.FAILED, STORE_ERROR)
+        assert (row.status, row.failure_kind) == (RunStatus.FAILED, FailureKind.STORE_ERROR)
         assert "scraps.json" in row.error
         assert assert_latest_intact(direct, "fault_s3")["run_id"] == good["run_id"]  # latest never moved
         assert_nothing_lost(before, snapshot(direct))

@@ -90,6 +90,7 @@ EXPECTED_ERROR_OF_KIND = {
     FailureKind.OUT_OF_MEMORY: errors.OutOfMemoryError,
     FailureKind.IMAGE_MISSING: errors.ImageError,
     FailureKind.ENGINE_ERROR: errors.ExecutionError,
+    FailureKind.STORE_ERROR: errors.ExecutionError,
     FailureKind.LOST: errors.RunLostError,
 }
 
