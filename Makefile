@@ -40,8 +40,8 @@ demo: install  ## Airflow (api-server, scheduler, dag-processor, triggerer) on F
 test: install  ## every test: lint first, then unit, Airflow on PostgreSQL, S3 endpoint, end to end
 	scripts/test.sh
 
-test-unit: $(VENV)/.installed  ## the tests that need no service (no PostgreSQL, S3 endpoint, Airflow, pods or browser)
-	$(PY) -m pytest tests -q -p no:cacheprovider -m "not (postgres or s3 or airflow or e2e or pods or browser)"
+test-unit: $(VENV)/.installed  ## the tests that need no service (no PostgreSQL, S3 endpoint, Airflow, pods, browser or fault injection)
+	$(PY) -m pytest tests -q -p no:cacheprovider -m "not (postgres or s3 or airflow or e2e or pods or browser or faults)"
 
 lint: $(VENV)/.installed  ## ruff check, ruff format --check and mypy --strict (the settings are in pyproject.toml)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
