@@ -11,11 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import warnings
-from typing import Any
-
-import nbformat
-from nbformat.warnings import MissingIDFieldWarning
 
 from nbreports.access.grants import AccessGrants
 from nbreports.access.rules import ReportRules, resolve_rules
@@ -23,7 +18,8 @@ from nbreports.access.teams import TeamsConfig
 from nbreports.browse.versions import has_version
 from nbreports.errors import SpecError
 from nbreports.history.versions import notebook_kernel, restore_version, save_version
-from nbreports.reports.catalog import Report
+from nbreports.reports.catalog import Report, check_kernelspec
+from nbreports.reports.folder import parse_notebook
 from nbreports.reports.parameters import infer_parameters
 from nbreports.reports.spec import load_spec
 from nbreports.runs.model import Platform
@@ -38,28 +34,18 @@ _ACCESS_LINE = re.compile(r"^access\s*:(?P<rest>.*)$")
 def check_notebook(
     data: bytes, report: Report, *, field: str = "notebook", max_bytes: int = MAX_NOTEBOOK_BYTES
 ) -> None:
-    """Refuse anything but a valid nbformat 4 notebook whose parameters cell the report can use."""
+    """Refuse anything but a valid nbformat 4 notebook whose parameters cell the report can use.
+
+    The same checks, in the same words, as the catalog's (``reports.folder.parse_notebook``,
+    ``check_kernelspec``, ``infer_parameters``): what an upload may write, the catalog can load.
+    """
     where = f"upload for {report.name}"
     if not data:
         raise SpecError(where, field, "is empty")
     if len(data) > max_bytes:
         raise SpecError(where, field, f"is {len(data):,} bytes; the limit is {max_bytes:,}")
-    try:
-        content: Any = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise SpecError(where, field, f"is not a notebook (not JSON text: {exc})") from exc
-    if not isinstance(content, dict) or content.get("nbformat") != 4:
-        found = content.get("nbformat") if isinstance(content, dict) else type(content).__name__
-        raise SpecError(where, field, f"is not an nbformat 4 notebook (nbformat: {found!r})")
-    try:
-        with warnings.catch_warnings():  # a 4.5 notebook without cell ids: validation says so, as an error
-            warnings.simplefilter("ignore", MissingIDFieldWarning)
-            nbformat.validate(content)
-    except nbformat.ValidationError as exc:
-        raise SpecError(where, field, f"is not a valid nbformat 4 notebook: {exc.message}") from exc
-    except (TypeError, KeyError, AttributeError) as exc:  # nbformat's normalizer trips on some shapes first
-        raise SpecError(where, field, f"is not a valid nbformat 4 notebook ({type(exc).__name__}: {exc})") from exc
-    nb = nbformat.reads(data.decode("utf-8"), as_version=4)  # sources as strings, as the catalog reads them
+    nb = parse_notebook(data, where, field)
+    check_kernelspec(nb, report.spec, where, field)
     infer_parameters(nb, f"{where}: {field}", report.spec.parameters)
 
 

@@ -6,6 +6,7 @@ notebook's JSON is parsed only when its content (or its spec's) changed since la
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 from dataclasses import dataclass
@@ -53,10 +54,23 @@ def _first_markdown(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
+def check_kernelspec(nb: nbformat.NotebookNode, spec: ReportSpec, file: str, field: str = "") -> None:
+    """A notebook must say which kernel it runs on, unless its spec does (``kernel:``)."""
+    kernelspec = nb.metadata.get("kernelspec")
+    if spec.kernel is None and not (isinstance(kernelspec, dict) and kernelspec.get("name")):
+        raise SpecError(
+            file,
+            f"{field}: metadata.kernelspec" if field else "metadata.kernelspec",
+            "is missing: expected the kernel the notebook runs on (save it from Jupyter with a kernel), "
+            f"or name one in {SPEC_FILE}'s 'kernel'",
+        )
+
+
 def _derive(nb_path: Path, spec: ReportSpec, spec_file: str) -> dict[str, Any]:
     """What the DAG factory and the UI need from the notebook: parameters, docs and kernel."""
     nb = read_notebook(nb_path)
-    params = infer_parameters(nb, spec_file, spec.parameters)
+    check_kernelspec(nb, spec, str(nb_path))
+    params = infer_parameters(nb, spec_file, spec.parameters, notebook=str(nb_path))
     if spec.cache.ttl and any(p.name == "force" for p in params):
         raise SpecError(
             str(nb_path),
@@ -70,6 +84,19 @@ def _derive(nb_path: Path, spec: ReportSpec, spec_file: str) -> dict[str, Any]:
         "doc_md": _first_markdown(nb),
         "kernel": kernel,
     }
+
+
+def _check_folder_facts(folder: Path, name: str, spec: ReportSpec, spec_file: str) -> None:
+    """What the spec says about its own folder: it is not its own upstream; its cache inputs exist."""
+    if name in spec.triggered_by:
+        raise SpecError(
+            spec_file,
+            "triggered_by",
+            f"report {name!r} cannot be triggered by itself (each run would trigger the next)",
+        )
+    for entry in spec.cache.inputs:
+        if "://" not in entry and not any(Path(m).is_file() for m in glob.glob(str(folder / entry), recursive=True)):
+            raise SpecError(spec_file, "cache.inputs", f"{entry!r} matches no file in {folder}")
 
 
 def load_report(folder: Path, cache_dir: Path | None = None, teams: TeamsConfig | None = None) -> Report:
@@ -88,12 +115,18 @@ def load_report(folder: Path, cache_dir: Path | None = None, teams: TeamsConfig 
         spec_bytes = spec_path.read_bytes()
     except FileNotFoundError:
         raise SpecError(str(spec_path), "", f"missing {SPEC_FILE}: every report folder needs one") from None
+    except OSError as exc:  # a folder named report.yaml, no permission: this report's error, not the catalog's
+        raise SpecError(str(spec_path), "", f"cannot read {SPEC_FILE}: {exc.strerror or exc}") from exc
     spec = load_spec(spec_path, spec_bytes)
+    _check_folder_facts(folder, name, spec, str(spec_path))
     teams = teams or load_teams(teams_path(folder.parent))
     rules = resolve_rules(str(spec_path), name, spec.team, spec.access, teams)
     spec = spec.model_copy(update={"team": rules.team})
     nb_path = notebook_file(folder, spec)
-    nb_bytes = nb_path.read_bytes()
+    try:
+        nb_bytes = nb_path.read_bytes()
+    except OSError as exc:
+        raise SpecError(str(nb_path), "", f"cannot read the notebook: {exc.strerror or exc}") from exc
     nb_sha = hashlib.sha256(nb_bytes).hexdigest()
     key = hashlib.sha256(nb_bytes + b"\0" + spec_bytes).hexdigest()
 

@@ -17,19 +17,8 @@ import jsonschema
 import nbformat
 
 from nbreports.errors import ParameterError, SpecError
+from nbreports.reports.cell import check_cell, matches, python_name, read_annotation
 from nbreports.reports.spec import ParameterOverride
-
-# Python annotation or literal type -> JSON schema type.
-_TYPE_NAMES = {
-    "int": "integer",
-    "float": "number",
-    "str": "string",
-    "bool": "boolean",
-    "list": "array",
-    "dict": "object",
-    "date": "date",
-    "datetime.date": "date",
-}
 
 
 @dataclass(frozen=True)
@@ -119,16 +108,56 @@ def parameters_cell_index(nb: nbformat.NotebookNode) -> int:
     return -1
 
 
+def _json_value(value: Any) -> bool:
+    """Whether a literal default is a JSON value (what the trigger form, the plan and the row can hold)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, set | frozenset | bytes | complex)
+
+
+def _check_override(file: str, raw_name: str, kind: str, default: Any, over: ParameterOverride) -> None:
+    """The spec's choices and bounds must fit the parameter's type and its notebook default."""
+    where = f"parameters.{raw_name}"
+    for choice in over.choices or ():
+        if kind != "any" and not matches(kind, choice):
+            raise SpecError(
+                file,
+                f"{where}.choices",
+                f"choice {choice!r} is not of the parameter's type ({python_name(kind)}, {kind})",
+            )
+    if over.choices is not None and default is not None and default not in over.choices:
+        raise SpecError(file, f"{where}.choices", f"the notebook's default {default!r} is not a choice")
+    numeric = isinstance(default, int | float) and not isinstance(default, bool)
+    if over.minimum is not None and numeric and default < over.minimum:
+        raise SpecError(file, f"{where}.minimum", f"the notebook's default {default!r} is below it ({over.minimum:g})")
+    if over.maximum is not None and numeric and default > over.maximum:
+        raise SpecError(file, f"{where}.maximum", f"the notebook's default {default!r} is above it ({over.maximum:g})")
+
+
 def infer_parameters(
-    nb: nbformat.NotebookNode, file: str, overrides: dict[str, ParameterOverride] | None = None
+    nb: nbformat.NotebookNode,
+    file: str,
+    overrides: dict[str, ParameterOverride] | None = None,
+    *,
+    notebook: str | None = None,
 ) -> list[Parameter]:
-    """Read the notebook's ``parameters`` cell. A notebook without one has no parameters."""
+    """Read the notebook's ``parameters`` cell. A notebook without one has no parameters.
+
+    ``file`` is the spec the overrides come from; ``notebook`` (default ``file``) is named in the
+    errors about the cell itself (``nbreports.reports.cell``).
+    """
     overrides = overrides or {}
+    notebook = notebook or file
     index = parameters_cell_index(nb)
     found = []
     if index >= 0:
-        kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
-        language = nb.metadata.get("kernelspec", {}).get("language") or "python"
+        check_cell(str(nb.cells[index].source), notebook)
+        kernelspec = nb.metadata.get("kernelspec")
+        kernelspec = kernelspec if isinstance(kernelspec, dict) else {}
+        kernel = kernelspec.get("name") or "python3"
+        language = kernelspec.get("language") or "python"
         from papermill.translators import papermill_translators  # heavy: only when the cache misses
 
         translator = papermill_translators.find_translator(kernel, language)
@@ -141,24 +170,39 @@ def infer_parameters(
     params = []
     for raw in found:
         is_literal, default = _literal(raw.default)
-        annotated = _TYPE_NAMES.get((raw.inferred_type_name or "").strip().lower().removeprefix("typing."))
+        annotation = read_annotation(raw.name, raw.inferred_type_name, notebook)
         literal_type = _type_of(default) if is_literal else "any"
-        kind = annotated or literal_type
+        kind = annotation.kind or literal_type
+        if is_literal and not _json_value(default):
+            raise SpecError(
+                notebook, f"parameters.{raw.name}", f"default {raw.default} is not a JSON value (number, string, "
+                "boolean, list, dict or None), so no trigger form or run record can hold it",
+            )  # fmt: skip
+        if is_literal and default is not None and annotation.kind and not matches(annotation.kind, default):
+            raise SpecError(
+                notebook,
+                f"parameters.{raw.name}",
+                f"default {default!r} does not match its annotation {raw.inferred_type_name!r} "
+                f"(expected a {python_name(annotation.kind)})",
+            )
+        if is_literal and annotation.item_type and not all(matches(annotation.item_type, i) for i in default or ()):
+            raise SpecError(
+                notebook,
+                f"parameters.{raw.name}",
+                f"default {default!r} does not match its annotation {raw.inferred_type_name!r}",
+            )
         if kind == "date" and default is not None and not _is_iso_date(default):
             raise SpecError(
-                file, f"parameters.{raw.name}", f"default {raw.default} is not an ISO date like '2024-01-31'"
+                notebook, f"parameters.{raw.name}", f"default {raw.default} is not an ISO date like '2024-01-31'"
             )
         if isinstance(default, tuple):
             default = list(default)
-        item_type = None
-        if kind == "array" and default:
+        item_type = annotation.item_type
+        if kind == "array" and default and item_type is None:
             item_types = {_type_of(item) for item in default}
             item_type = item_types.pop() if len(item_types) == 1 else None
         over = overrides.get(raw.name, ParameterOverride())
-        if over.choices is not None and is_literal and default is not None and default not in over.choices:
-            raise SpecError(
-                file, f"parameters.{raw.name}.choices", f"the notebook's default {default!r} is not a choice"
-            )
+        _check_override(file, raw.name, kind, default if is_literal else None, over)
         params.append(
             Parameter(
                 name=raw.name,
@@ -170,7 +214,7 @@ def infer_parameters(
                 minimum=over.minimum,
                 maximum=over.maximum,
                 item_type=item_type,
-                nullable=is_literal and default is None,
+                nullable=(is_literal and default is None) or annotation.nullable,
                 literal=is_literal,
             )
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nbreports.access.grants import AccessGrants
 from nbreports.errors import SpecError
 from nbreports.identifiers import REPORT_NAME
+from nbreports.reports.yaml_keys import load_yaml
 
 SPEC_FILE = "report.yaml"
 SCHEDULE_PRESETS = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
@@ -36,11 +37,17 @@ class ParameterOverride(_Strict):
     minimum: float | None = None
     maximum: float | None = None
 
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> ParameterOverride:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum:g} is over maximum {self.maximum:g}: no value could be given")
+        return self
+
 
 class PublishOptions(_Strict):
     """How a successful run is published as HTML."""
 
-    hide_code: bool = Field(default=False, description="Render the HTML report without code cells.")
+    hide_code: bool = Field(default=False, strict=True, description="Render the HTML report without code cells.")
 
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -75,6 +82,18 @@ class CacheOptions(_Strict):
             raise ValueError("must be a positive number of seconds")
         return value
 
+    @field_validator("inputs")
+    @classmethod
+    def _inside_the_folder(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "://" in entry:
+                continue
+            if not entry or entry.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", entry):
+                raise ValueError(
+                    f"{entry!r} is not a path inside the report folder (relative, without '..'), nor a URI"
+                )
+        return value
+
 
 class ImageChoice(_Strict):
     """Which build of the team's kernel image runs the report: a channel, or one pinned digest."""
@@ -90,6 +109,7 @@ class ImageChoice(_Strict):
 
 
 AIRFLOW_NAME = re.compile(r"[A-Za-z0-9_.-]{1,250}")  # what Airflow accepts as a conn_id or variable key
+KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")  # jupyter_client's kernel names (case-insensitive)
 
 
 class ReportSpec(_Strict):
@@ -98,6 +118,14 @@ class ReportSpec(_Strict):
     title: str = Field(description="Human title of the report.")
     description: str = ""
     owner: str = Field(default="nbreports", description="Person or group answerable for the report.")
+
+    @field_validator("title", "owner")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
     team: str = Field(
         default="",
         description="The team owning the report's folder in the teams file (filled in when empty; "
@@ -121,11 +149,11 @@ class ReportSpec(_Strict):
     )
     image: ImageChoice = Field(default_factory=ImageChoice, description="Kernel image channel or digest.")
     kernel: str | None = Field(default=None, description="Jupyter kernel name; default from settings.")
-    cell_timeout: int = Field(default=600, gt=0, description="Seconds one cell may run.")
-    run_timeout: int = Field(default=3600, gt=0, description="Seconds the whole notebook may run.")
-    retries: int = Field(default=0, ge=0, le=10)
-    retry_delay: int = Field(default=60, ge=0, description="Seconds between retries.")
-    catchup: bool = False
+    cell_timeout: int = Field(strict=True, default=600, gt=0, description="Seconds one cell may run.")
+    run_timeout: int = Field(strict=True, default=3600, gt=0, description="Seconds the whole notebook may run.")
+    retries: int = Field(strict=True, default=0, ge=0, le=10)
+    retry_delay: int = Field(strict=True, default=60, ge=0, description="Seconds between retries.")
+    catchup: bool = Field(default=False, strict=True)
     publish: PublishOptions = Field(default_factory=PublishOptions)
     cache: CacheOptions = Field(default_factory=CacheOptions)
     parameters: dict[str, ParameterOverride] = Field(default_factory=dict)
@@ -149,12 +177,22 @@ class ReportSpec(_Strict):
             raise ValueError("each name may be listed once")
         return value
 
+    @field_validator("kernel")
+    @classmethod
+    def _valid_kernel(cls, value: str | None) -> str | None:
+        if value is not None and not KERNEL_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a Jupyter kernel name (letters, digits, '.', '_' or '-', "
+                "as 'jupyter kernelspec list' shows them)"
+            )
+        return value
+
     @field_validator("schedule")
     @classmethod
     def _valid_schedule(cls, value: str | None) -> str | None:
         if value is None or value in SCHEDULE_PRESETS:
             return value
-        if not croniter.is_valid(value):
+        if len(value.split()) != 5 or not croniter.is_valid(value):
             raise ValueError(
                 f"{value!r} is not a cron expression (5 fields, e.g. '0 6 * * 1-5') "
                 f"nor one of {', '.join(sorted(SCHEDULE_PRESETS))}"
@@ -190,8 +228,26 @@ class ReportSpec(_Strict):
         return self
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The model whose field ``loc`` ends in (``access.change`` → ``AccessGrants``), for "expected one of"."""
+    model: Any = ReportSpec
+    for part in loc[:-1]:
+        fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        if str(part) not in fields:
+            continue  # a key of a mapping (a parameter's name) or an index: the same model below it
+        model = fields[str(part)].annotation
+        for _ in range(3):  # dict[str, X], list[X], X | None → X
+            args = [a for a in get_args(model) if a is not type(None)]
+            if not args:
+                break
+            model = args[-1]
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else ReportSpec
+
+
 def parse_spec(data: Any, file: str) -> ReportSpec:
     """Validate a spec mapping; errors name ``file`` and the failing field."""
+    if data is None:
+        raise SpecError(file, "", "is empty: expected a mapping of spec fields (at least 'title')")
     if not isinstance(data, dict):
         raise SpecError(file, "", f"expected a mapping of spec fields, got {type(data).__name__}")
     try:
@@ -201,24 +257,24 @@ def parse_spec(data: Any, file: str) -> ReportSpec:
         field = ".".join(str(p) for p in first["loc"]) or "(spec)"
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            message = f"unknown field; expected one of {', '.join(ReportSpec.model_fields)}"
+            message = f"unknown field; expected one of {', '.join(_model_at(first['loc']).model_fields)}"
         elif first["type"] == "missing":
             message = "required field is missing"
         raise SpecError(file, field, message) from exc
-
-
-# libyaml's loader where PyYAML has it: the same safe YAML, ~10x faster. DAG parsing reads every
-# report.yaml on every parse.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_spec(path: Path, content: bytes | None = None) -> ReportSpec:
     """Read and validate ``report.yaml`` (or its ``content``, when the caller has read it already)."""
     try:
         text = (content if content is not None else path.read_bytes()).decode("utf-8")
-        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - _YAML_LOADER is CSafeLoader or SafeLoader
+        data = load_yaml(text)
     except FileNotFoundError as exc:
         raise SpecError(str(path), "", f"missing {SPEC_FILE}: every report folder needs one") from exc
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except OSError as exc:
+        raise SpecError(str(path), "", f"cannot read {SPEC_FILE}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{exc.object[exc.start]:02x} at position {exc.start}"
+        raise SpecError(str(path), "", f"is not UTF-8 text ({where}): save {SPEC_FILE} as UTF-8") from exc
+    except yaml.YAMLError as exc:
         raise SpecError(str(path), "", f"not valid YAML ({exc})") from exc
     return parse_spec(data, str(path))

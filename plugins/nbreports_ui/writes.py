@@ -57,7 +57,7 @@ def _folder(access: ReportAccess) -> Report:
 
 
 def _too_large(limit: int) -> HTTPException:
-    return HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"the request body is over {limit:,} bytes")
+    return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the request body is over {limit:,} bytes")
 
 
 def _check_length(request: Request, limit: int) -> None:
