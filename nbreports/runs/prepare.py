@@ -66,6 +66,9 @@ def prepare(
             f"{report.spec_path}: executor: 'kubernetes' needs object storage (NBREPORTS_STORE_URL=s3://...); "
             f"a pod on a cluster cannot reach the local store {platform.store.url_prefix}"
         )
+    # the declared inputs are read before anything is written: one deleted since the DAG was parsed is refused
+    cache = report.spec.cache
+    inputs = input_versions(report.folder, cache.inputs, str(report.spec_path)) if cache.ttl else {}
     nb_bytes = report.notebook_path.read_bytes()  # read once: what is pinned is what runs
     sha = save_version(
         platform.store, platform.db, report.name, nb_bytes, kernel=report.kernel, source=source, log_known=False
@@ -84,7 +87,6 @@ def prepare(
     started = datetime.now(UTC)
     key = cached_from = None
     if report.spec.cache.ttl:
-        inputs = input_versions(report.folder, report.spec.cache.inputs, str(report.spec_path))
         environment = environment_key(kernel, resolved)  # never a tag: None when the digest is unknown
         extra = {**(cache_extra or {}), **({"upstream_runs": upstream_runs} if upstream_runs else {})}
         key = cache_key(sha, parameters, environment, inputs, extra) if environment else None

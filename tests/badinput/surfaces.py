@@ -119,7 +119,8 @@ def send_prepare(world: World, case: Case, report: Report) -> None:
 
 def still_serving_prepare(world: World, case: Case) -> None:
     reports, errors = load_reports(world.notebooks, world.cache_dir)
-    assert sorted(r.name for r in reports) == sorted([*OTHERS, BAD]), (reports, errors)  # it loads; it cannot run
+    names = {r.name for r in reports}  # the others load; the bad one loads too unless what it lacks shows at load
+    assert set(OTHERS) <= names <= {*OTHERS, BAD}, (reports, errors)
 
 
 # -- run parameters: resolve_parameters, and Airflow's Params as the REST trigger checks them ------

@@ -46,7 +46,7 @@ def test_the_heartbeat_advances_while_the_run_executes(platform, notebooks):
 
 def test_a_killed_nbr_run_is_recorded_lost_with_its_input_kept_and_latest_unmoved(platform, notebooks):
     make_report(notebooks, "slow", "n: int = 1", "import time\ntime.sleep(120)", GLUE)
-    proc = subprocess.Popen(  # noqa: S603 - a fixed command line
+    proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from nbreports.cli import main; sys.exit(main())", "run", "slow"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
