@@ -132,6 +132,10 @@ def _access_control_is_ours() -> Iterator[None]:
         yield
 
 
+PUBLISH_RETRIES = 2  # publishing a run again is safe (runs.publish): only its stored files are rewritten
+PUBLISH_RETRY_DELAY = timedelta(seconds=30)
+
+
 def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsConfig | None = None) -> DAG:
     """Build the DAG prepare → execute → publish of one report.
 
@@ -175,7 +179,9 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
             execution_timeout=timedelta(seconds=spec.run_timeout + 120),
             **common,
         )
-        publish = PublishReportOperator(task_id="publish", plan=prepare.output, **common)
+        publish = PublishReportOperator(  # retried: an object store or database briefly down must not lose the run
+            task_id="publish", plan=prepare.output, retries=PUBLISH_RETRIES, retry_delay=PUBLISH_RETRY_DELAY, **common
+        )
         prepare >> execute >> publish
     return dag
 

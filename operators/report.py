@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import Asset, BaseOperator, Context, TriggerRule
 from airflow.sdk.exceptions import AirflowFailException
 
-from nbreports.errors import ConfigError, ParameterError
+from nbreports.errors import ConfigError, ExecutionError, ParameterError
 from nbreports.reports.catalog import Report, find_report
 from nbreports.runs.execute import execute, load_execution
 from nbreports.runs.failures import execution_error, raise_for_result
@@ -201,7 +201,10 @@ class PublishReportOperator(_ReportOperator):
         plan = RunPlan.from_dict(self.plan)
         record = publish(platform, plan, load_execution(platform, plan))
         self.log.info("published %s run %s: %s (%s)", plan.report, plan.run_id, record["status"], record["html_uri"])
-        raise_for_result(record)  # a failed run is published and recorded, then fails the task
+        try:
+            raise_for_result(record)  # a failed run is published and recorded, then fails the task ...
+        except ExecutionError as exc:  # ... without retries: only a store or database error is worth another try
+            raise AirflowFailException(str(exc)) from exc
         # Identifiers only: FAB lets anyone who reads Assets read every event (no per-asset check),
         # so parameters and store paths stay behind the report's own permissions.
         context["outlet_events"][report_asset(plan.report)].extra = {
