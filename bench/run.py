@@ -63,7 +63,7 @@ def _access(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> 
 def _load(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import load
 
-    return load.run(ws, mode, count=args.load_runs)
+    return load.run(ws, mode, count=args.load_runs, at_once=args.load_at_once)
 
 
 Runner = Callable[[Workspace, Mode, argparse.Namespace, Done], BenchResult]
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         help="start latency through real Airflow servers (default: on in full mode)",
     )
     parser.add_argument("--load-runs", type=int, default=None, help="DAG runs of the load benchmark (200; quick 6)")
+    parser.add_argument("--load-at-once", type=int, default=None, help="POSTs in flight together (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
     args = parser.parse_args(argv)
