@@ -39,7 +39,7 @@ from tests.faults.checks import (
 from tests.faults.reports import make_fault_report, pid_alive, read_mark, wait_for
 from tests.integration.conftest import airflow_home  # noqa: F401 - a fixture of this module too
 from tests.integration.ldap_server import LdapServer, ldap_server  # noqa: F401
-from tests.integration.servers import AirflowServers, auth_env, running_airflow
+from tests.integration.servers import AirflowServers, running_airflow, servers_env
 
 REPORTS = {"fault_retry": {"retries": 1, "retry_delay": 0}, "fault_noretry": {}}
 
@@ -56,16 +56,7 @@ def airflow_servers(
     notebooks = folder / "notebooks"
     for name, spec in REPORTS.items():
         make_fault_report(notebooks, name, **spec)
-    env = {
-        **os.environ,
-        **airflow_home,
-        **auth_env(ldap_server),
-        "NBREPORTS_NOTEBOOKS_DIR": str(notebooks),
-        "NBREPORTS_HOME": str(folder / "nbr-home"),
-        "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
-    }
-    for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID", "NBREPORTS_DATABASE_URL"):
-        env.pop(name, None)
+    env = servers_env(airflow_home, ldap_server, folder, notebooks, platform_url)
     PlatformDB(platform_url).engine.dispose()  # migrated before the tasks race to do it
     try:
         with running_airflow(env, folder) as servers:

@@ -362,6 +362,23 @@ def running_airflow(base_env: dict[str, str], folder: Path) -> Iterator[AirflowS
         servers.stop()
 
 
+def servers_env(
+    airflow_home: dict[str, str], ldap_server: LdapServer, folder: Path, notebooks: Path, platform_url: str
+) -> dict[str, str]:
+    """The servers' environment: Airflow's home, directory logins, the reports of ``notebooks``, a platform DB."""
+    env = {
+        **os.environ,
+        **airflow_home,
+        **auth_env(ldap_server),
+        "NBREPORTS_NOTEBOOKS_DIR": str(notebooks),
+        "NBREPORTS_HOME": str(folder / "nbr-home"),
+        "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
+    }
+    for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID", "NBREPORTS_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def airflow_servers(
     airflow_home: dict[str, str], ldap_server: LdapServer, tmp_path_factory: pytest.TempPathFactory
@@ -373,16 +390,7 @@ def airflow_servers(
     # a copy of the examples: the plugin's write paths (upload, restore, access edits) change it
     notebooks = folder / "notebooks"
     shutil.copytree(REPO / "notebooks", notebooks)
-    env = {
-        **os.environ,
-        **airflow_home,
-        **auth_env(ldap_server),
-        "NBREPORTS_NOTEBOOKS_DIR": str(notebooks),
-        "NBREPORTS_HOME": str(folder / "nbr-home"),
-        "AIRFLOW_CONN_NBREPORTS_DB": platform_url,
-    }
-    for name in ("NBREPORTS_STORE_URL", "NBREPORTS_STORE_OPTIONS", "NBREPORTS_STORE_CONN_ID", "NBREPORTS_DATABASE_URL"):
-        env.pop(name, None)
+    env = servers_env(airflow_home, ldap_server, folder, notebooks, platform_url)
     # Deployments migrate the platform database before starting Airflow; the tasks would migrate
     # it on first use, but concurrent first uses race on an empty database.
     PlatformDB(platform_url).engine.dispose()
