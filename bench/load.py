@@ -45,6 +45,10 @@ UNCHECKED = {
     "latest_ok": None,
     "all_ok": False,
 }
+#: the deployment measured: the UI's api-server apart from the task execution API's, and the report
+#: workload (scheduler, its workers, tasks and kernels) at this niceness (see ``AirflowServers``)
+WORKLOAD_NICE = 10
+DEPLOYMENT = f"api-server --apps core (UI, REST) + api-server --apps execution; workload at nice {WORKLOAD_NICE}"
 LIMITS = ("parallelism", "max_active_runs_per_dag", "max_active_tasks_per_dag")
 
 
@@ -72,7 +76,7 @@ def airflow_limits(env: dict[str, str]) -> dict[str, int]:
 
 @contextlib.contextmanager
 def servers_on_postgres(ws: Workspace, root: Path, notebooks: Path) -> Iterator[Any]:
-    """The four servers as the e2e tests run them, but with Airflow's default ``parallelism``."""
+    """The e2e tests' servers with Airflow's default ``parallelism``, the execution API apart, the workload niced."""
     from nbreports.storage.database import PlatformDB
     from tests.conftest import REPO, create_pg_database, drop_pg_database, free_port
     from tests.integration.ldap_server import running_slapd
@@ -101,8 +105,16 @@ def servers_on_postgres(ws: Workspace, root: Path, notebooks: Path) -> Iterator[
             port, folder = free_port(), root / "servers"
             env = server_env(env, folder, port)
             del env["AIRFLOW__CORE__PARALLELISM"]  # the tests lower it; this benchmark keeps the default
+            execution_port = free_port()
+            env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{execution_port}/execution/"
             folder.mkdir(parents=True, exist_ok=True)
-            servers = AirflowServers(base_url=f"http://127.0.0.1:{port}", env=env, folder=folder)
+            servers = AirflowServers(
+                base_url=f"http://127.0.0.1:{port}",
+                env=env,
+                folder=folder,
+                execution_port=execution_port,
+                workload_nice=WORKLOAD_NICE,
+            )
             try:
                 ensure_roles(env)
                 servers.start()
@@ -364,6 +376,7 @@ def result(data: dict[str, Any]) -> BenchResult:
     verdict = {w: "met" if m else "not met" for w, m in met.items()}
     rows = [
         ("runs triggered (POSTs in flight)", f"{count} ({data['at_once']}); POST {fmt(data['post_ms'])}"),
+        ("deployment", DEPLOYMENT),
         ("Airflow limits (defaults)", ", ".join(f"{k} {v}" for k, v in data["airflow_limits"].items())),
         ("wall time (first POST -> last DAG run ended)", f"{wall:.0f} s {data['stopped']}".strip()),
         ("runs/minute", f"{60 * check['complete_runs'] / wall:.1f}"),

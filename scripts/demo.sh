@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 DEMO=${NBREPORTS_DEMO_DIR:-$ROOT/.demo}
 PORT=${NBREPORTS_DEMO_PORT:-8080}
+EXECUTION_PORT=${NBREPORTS_DEMO_EXECUTION_PORT:-8081}
 mkdir -p "$DEMO/airflow" "$DEMO/logs"
 # secrets shared by the components, made once per demo folder
 [ -f "$DEMO/secrets.env" ] || {
@@ -35,7 +36,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
 export AIRFLOW__API__PORT=$PORT
 export AIRFLOW__API__HOST=127.0.0.1
 export AIRFLOW__API__BASE_URL=http://127.0.0.1:$PORT
-export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$PORT/execution/
+# the tasks talk to their own api-server (--apps execution), so their calls never queue behind a page
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$EXECUTION_PORT/execution/
 # the scheduler may start the first runs (DAGs are unpaused) before the API server answers: let
 # tasks wait for it instead of failing
 export AIRFLOW__WORKERS__EXECUTION_API_RETRIES=${AIRFLOW__WORKERS__EXECUTION_API_RETRIES:-10}
@@ -63,9 +65,16 @@ stop() {
 }
 trap 'stop 130' INT TERM
 trap stop EXIT
-for component in api-server scheduler dag-processor triggerer; do
-  # each component in its own process group (setsid), so stop() also ends the tasks it started
-  setsid airflow "$component" >"$DEMO/logs/$component.log" 2>&1 &
+# The deployment bench/load.py measures: the UI and REST API (--apps core) apart from the task
+# execution API, and the components that run reports (the scheduler's workers, their tasks and
+# kernels) at a lower priority, so the UI stays responsive while many reports run.
+# Each component in its own process group (setsid), so stop() also ends the tasks it started.
+setsid airflow api-server --apps core --port "$PORT" >"$DEMO/logs/api-server.log" 2>&1 &
+pids+=($!)
+setsid airflow api-server --apps execution --port "$EXECUTION_PORT" >"$DEMO/logs/execution-api.log" 2>&1 &
+pids+=($!)
+for component in scheduler dag-processor triggerer; do
+  setsid nice -n 10 airflow "$component" >"$DEMO/logs/$component.log" 2>&1 &
   pids+=($!)
 done
 
@@ -93,5 +102,5 @@ MSG
 set +e
 wait -n "${pids[@]}"
 echo "an Airflow component exited; the last lines of its log:"
-for component in api-server scheduler dag-processor triggerer; do tail -5 "$DEMO/logs/$component.log"; done
+for component in api-server execution-api scheduler dag-processor triggerer; do tail -5 "$DEMO/logs/$component.log"; done
 exit 1

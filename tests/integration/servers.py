@@ -63,6 +63,13 @@ class AirflowServers:
     base_url: str
     env: dict[str, str]
     folder: Path
+    #: when set, the UI and REST API (``--apps core``) and the task execution API (``--apps execution``,
+    #: at ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL``) are separate api-servers, as a deployment that
+    #: keeps the UI responsive under load runs them: workers' calls never queue behind a page
+    execution_port: int | None = None
+    #: niceness of the components that run reports (scheduler with its LocalExecutor workers, their
+    #: tasks and kernels; dag-processor; triggerer): on a machine shared with the UI, the UI goes first
+    workload_nice: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds, e.g. "healthy": start → health
     _tokens: dict[str, str] = field(default_factory=dict)
@@ -227,7 +234,7 @@ class AirflowServers:
 
     def log_tails(self, chars: int = 6000) -> str:
         parts = []
-        for server in SERVERS:
+        for server in self.servers:
             path = self.log_path(server)
             text = path.read_text(errors="replace") if path.exists() else "(no log)"
             proc = self.processes.get(server)
@@ -242,11 +249,23 @@ class AirflowServers:
             if proc.poll() is not None:
                 raise ServersError(f"airflow {server} exited with {proc.returncode}\n{self.log_tails()}")
 
+    @property
+    def servers(self) -> tuple[str, ...]:
+        return SERVERS + (("execution-api",) if self.execution_port else ())
+
+    def argv(self, server: str) -> list[str]:
+        """The command line of one component (``execution-api``: the second api-server)."""
+        airflow = str(VENV_BIN / "airflow")
+        if server not in ("api-server", "execution-api"):
+            nice = ["nice", "-n", str(self.workload_nice)] if self.workload_nice else []
+            return [*nice, airflow, server]
+        port = self.execution_port if server == "execution-api" else self.env["AIRFLOW__API__PORT"]
+        apps = ["--apps", "execution" if server == "execution-api" else "core"] if self.execution_port else []
+        return [airflow, "api-server", *apps, "--port", str(port), "--host", "127.0.0.1", "--workers", "1"]
+
     def start(self) -> None:
-        for server in SERVERS:
-            args = [str(VENV_BIN / "airflow"), server]
-            if server == "api-server":
-                args += ["--port", self.env["AIRFLOW__API__PORT"], "--host", "127.0.0.1", "--workers", "1"]
+        for server in self.servers:
+            args = self.argv(server)
             with self.log_path(server).open("wb") as log:
                 self.processes[server] = subprocess.Popen(  # noqa: S603 - argv fixed by the test, no untrusted input
                     args,
@@ -270,12 +289,18 @@ class AirflowServers:
                 if resp.status_code == 200:
                     health = resp.json()
                     parts = ("metadatabase", "scheduler", "dag_processor", "triggerer")
-                    if all((health.get(p) or {}).get("status") == "healthy" for p in parts):
+                    if all((health.get(p) or {}).get("status") == "healthy" for p in parts) and self._execution_up():
                         return dict(health)
             except httpx.HTTPError as exc:
                 last = repr(exc)
             time.sleep(0.5)
         raise ServersError(f"Airflow not healthy after {timeout:.0f} s (last answer: {last})\n{self.log_tails()}")
+
+    def _execution_up(self) -> bool:
+        """The separate execution API answers (always true when the core api-server serves it too)."""
+        if not self.execution_port:
+            return True
+        return httpx.get(f"http://127.0.0.1:{self.execution_port}/execution/health", timeout=5).status_code == 200
 
     def stop(self) -> None:
         """SIGTERM each server's process group, then SIGKILL what is left."""
