@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from nbreports.errors import SpecError
+from nbreports.reports.validation import spec_error
 
 CONN_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")  # what Airflow accepts as a conn_id
 # deliberately simple: one @, no spaces or angle brackets, a dotted domain (the SMTP server has the last word)
@@ -93,11 +93,4 @@ def parse_notify(data: Any, file: str) -> list[NotifyRule]:
     try:
         return _RULES.validate_python(data if data is not None else [])
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(["notify", *(str(p) for p in first["loc"])])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif first["type"] == "missing":
-            message = "required field is missing"
-        raise SpecError(file, field, message) from exc
+        raise spec_error(exc, file, NotifyRule, prefix=("notify",)) from exc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nbreports.access.grants import AccessGrants
 from nbreports.errors import SpecError
 from nbreports.identifiers import REPORT_NAME
+from nbreports.reports.validation import spec_error
 from nbreports.reports.yaml_keys import load_yaml
 
 SPEC_FILE = "report.yaml"
@@ -228,22 +229,6 @@ class ReportSpec(_Strict):
         return self
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
-    """The model whose field ``loc`` ends in (``access.change`` → ``AccessGrants``), for "expected one of"."""
-    model: Any = ReportSpec
-    for part in loc[:-1]:
-        fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
-        if str(part) not in fields:
-            continue  # a key of a mapping (a parameter's name) or an index: the same model below it
-        model = fields[str(part)].annotation
-        for _ in range(3):  # dict[str, X], list[X], X | None → X
-            args = [a for a in get_args(model) if a is not type(None)]
-            if not args:
-                break
-            model = args[-1]
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else ReportSpec
-
-
 def parse_spec(data: Any, file: str) -> ReportSpec:
     """Validate a spec mapping; errors name ``file`` and the failing field."""
     if data is None:
@@ -253,14 +238,7 @@ def parse_spec(data: Any, file: str) -> ReportSpec:
     try:
         return ReportSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(spec)"
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = f"unknown field; expected one of {', '.join(_model_at(first['loc']).model_fields)}"
-        elif first["type"] == "missing":
-            message = "required field is missing"
-        raise SpecError(file, field, message) from exc
+        raise spec_error(exc, file, ReportSpec) from exc
 
 
 def load_spec(path: Path, content: bytes | None = None) -> ReportSpec:
