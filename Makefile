@@ -12,7 +12,7 @@ FRONTEND_SRC := $(wildcard $(addprefix $(FRONTEND)/,package.json package-lock.js
 FRONTEND_OUT := plugins/nbreports_ui/static/app.js plugins/nbreports_ui/static/style.css
 FRONTEND_STAMP := $(FRONTEND)/node_modules/.make-built
 
-.PHONY: help install frontend demo test test-unit lint bench bench-quick bench-more clean images test-pods FORCE
+.PHONY: help install frontend demo test test-unit no-services-expr lint bench bench-quick bench-more clean images test-pods FORCE
 
 $(VENV)/.installed: requirements.lock pyproject.toml scripts/setup-build-deps.sh
 	@scripts/setup-build-deps.sh
@@ -41,7 +41,10 @@ test: install  ## every test: lint first, then unit, Airflow on PostgreSQL, S3 e
 	scripts/test.sh
 
 test-unit: $(VENV)/.installed  ## the tests that need no service (no PostgreSQL, S3 endpoint, Airflow, pods, browser or fault injection)
-	$(PY) -m pytest tests -q -p no:cacheprovider -m "not (postgres or s3 or airflow or e2e or pods or browser or faults)"
+	$(PY) -m pytest tests -q -p no:cacheprovider -m "$$($(MAKE) --no-print-directory -s no-services-expr)"
+
+no-services-expr: $(VENV)/.installed  ## the -m expression of the tests that need no service (tests/conftest.py's NO_SERVICES)
+	@$(PY) -c 'from tests.conftest import NO_SERVICES; print(NO_SERVICES)'
 
 lint: $(VENV)/.installed  ## ruff check, ruff format --check and mypy --strict (the settings are in pyproject.toml)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
