@@ -7,7 +7,8 @@
 
 ``nbreports_reconcile`` records as lost (failed, reason ``lost``) every run whose worker or pod died:
 its row still says running, its heartbeat stopped, and Airflow says its DAG run is over or gone
-(``nbreports.runs.liveness``).
+(``nbreports.runs.liveness``). It then sends those runs' failure notifications and tries every
+notification that failed before again (``nbreports.notify``, through ``operators.notify``).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _dag_run_state(dag_id: str, run_id: str) -> str | None:
 
 @dag(
     dag_id="nbreports_reconcile",
-    description="Record report runs whose worker or pod died (no heartbeat, DAG run over) as lost",
+    description="Record report runs whose worker or pod died as lost; send the notifications due again",
     schedule=timedelta(minutes=10),
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -100,7 +101,16 @@ def nbreports_reconcile() -> None:
         lost = reconcile(_hook().platform, dag_run_state=_dag_run_state)
         return [{"report": run.report, "run_id": run.run_id, "reason": run.reason} for run in lost]
 
-    lost_runs()
+    @task
+    def notifications(lost: list[dict[str, str]]) -> dict[str, int]:
+        """The failure notifications of the runs just recorded lost, then every delivery due again."""
+        from operators.notify import notify_lost, retry_notifications
+
+        hook = _hook()
+        notify_lost(hook, [run["report"] for run in lost], [run["run_id"] for run in lost])
+        return retry_notifications(hook)
+
+    notifications(lost_runs())  # type: ignore[arg-type]  # TaskFlow passes the XCom, typed as XComArg
 
 
 nbreports_reconcile()

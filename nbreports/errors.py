@@ -19,6 +19,7 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
     ├── BackupError          a backup is missing, incomplete or cannot be restored
     ├── BadQuery             a filter, cursor or page size sent to the read side cannot be used
     ├── DatabaseError        the platform database could not be reached or migrated
+    ├── NotifyError          a notification could not be delivered (recorded, retried; never fails a run)
     └── ExecutionError       the notebook ran and failed (output notebook is saved first)
         ├── CellExecutionError  a cell raised
         ├── KernelDiedError     the kernel process died
@@ -135,6 +136,10 @@ class BadQuery(NbreportsError):
 
 class DatabaseError(NbreportsError):
     """The platform database could not be reached or migrated."""
+
+
+class NotifyError(NbreportsError):
+    """A notification could not be delivered; its delivery is recorded as failed and tried again."""
 
 
 class ExecutionError(NbreportsError):

@@ -91,6 +91,26 @@ class Settings(BaseSettings):
         description="Days of daily backups (backups/<date>/ in the store) kept by the backup DAG.",
     )
 
+    base_url: str = Field(
+        default="http://localhost:8080",
+        description="The Airflow UI's address as readers reach it: the links in notifications start with it.",
+    )
+    notify_from: str = Field(
+        default="",
+        description="Sender address of notification emails. Empty means the SMTP connection's from_email.",
+    )
+    notify_attach_max_bytes: int = Field(
+        default=5_000_000,
+        gt=0,
+        description="Largest published HTML report an email carries (inline or attached); beyond it, a link.",
+    )
+    notify_max_attempts: int = Field(
+        default=5,
+        gt=0,
+        description="Tries of a notification before it is given up (the first at publish, the rest "
+        "by the nbreports_reconcile DAG, 1, 5, 15 and 60 minutes apart).",
+    )
+
     author: str | None = Field(
         default=None,
         validation_alias=AliasChoices("NBREPORTS_AUTHOR", "JUPYTERHUB_USER"),

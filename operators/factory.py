@@ -18,11 +18,13 @@ from airflow.sdk import DAG, CronTriggerTimetable, Param
 from nbreports.access.policy import role_actions
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ConfigError, SpecError
+from nbreports.notify.spec import NotifyEvent
 from nbreports.pods.compute import POD_EXECUTORS, config_path, load_compute_config
 from nbreports.reports.catalog import Report, load_reports
 from nbreports.reports.parameters import Parameter
 from nbreports.settings import Settings, get_settings
 from operators.access_control import access_control
+from operators.notify import check_connections, notify_retry
 from operators.report import (
     FORCE_PARAM,
     PROFILE_PARAM,
@@ -177,6 +179,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
             retries=spec.retries,
             retry_delay=timedelta(seconds=spec.retry_delay),
             execution_timeout=timedelta(seconds=spec.run_timeout + 120),
+            on_retry_callback=notify_retry if any(NotifyEvent.RETRY in r.on for r in spec.notify) else None,
             **common,
         )
         publish = PublishReportOperator(  # retried: an object store or database briefly down must not lose the run
@@ -214,9 +217,15 @@ def build_dags(settings: Settings | None = None) -> dict[str, DAG]:
     settings = settings or get_settings()
     reports, errors = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
     teams = load_teams(teams_path(settings.resolved_notebooks_dir))
-    dags: dict[str, DAG] = {
-        report.name: build_dag(report, settings.resolved_notebooks_dir, teams) for report in reports
-    }
+    connections: dict[str, str | None] = {}  # each connection looked up once per parse
+    dags: dict[str, DAG] = {}
+    for report in reports:
+        try:
+            check_connections(report, connections)
+        except SpecError as exc:
+            errors[str(report.folder)] = exc
+            continue
+        dags[report.name] = build_dag(report, settings.resolved_notebooks_dir, teams)
     if errors:
         dags["nbreports_invalid_reports"] = InvalidReports(errors)
     return dags

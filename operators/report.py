@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import Asset, BaseOperator, Context, TriggerRule
 from airflow.sdk.exceptions import AirflowFailException
 
-from nbreports.errors import ConfigError, ExecutionError, ParameterError
+from nbreports.errors import ConfigError, ExecutionError, NbreportsError, ParameterError
 from nbreports.reports.catalog import Report, find_report
 from nbreports.runs.execute import execute, load_execution
 from nbreports.runs.failures import execution_error, raise_for_result
@@ -24,6 +24,7 @@ from nbreports.runs.runner import run_report
 from nbreports.runs.states import RunStatus
 from operators.hooks import NbreportsHook
 from operators.lineage import upstream_events, upstream_runs
+from operators.notify import notify_published
 
 FORCE_PARAM = "force"  # trigger parameter that bypasses the run cache
 PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile of a pod run
@@ -197,10 +198,12 @@ class PublishReportOperator(_ReportOperator):
         """Publish the run and return its scraps; a failed run is published, then fails the task."""
         if not self.plan:  # failing (not skipping) keeps the DAG run failed
             raise AirflowFailException("the prepare step failed, so there is no run to publish: see its log")
-        platform = self.hook.platform
+        hook = self.hook
+        platform = hook.platform
         plan = RunPlan.from_dict(self.plan)
         record = publish(platform, plan, load_execution(platform, plan))
         self.log.info("published %s run %s: %s (%s)", plan.report, plan.run_id, record["status"], record["html_uri"])
+        self._notify(hook, plan)
         try:
             raise_for_result(record)  # a failed run is published and recorded, then fails the task ...
         except ExecutionError as exc:  # ... without retries: only a store or database error is worth another try
@@ -213,6 +216,15 @@ class PublishReportOperator(_ReportOperator):
             "status": record["status"],
         }
         return dict(record["scraps"])
+
+    def _notify(self, hook: NbreportsHook, plan: RunPlan) -> None:
+        """Send what the report's ``notify:`` rules fire for this run; never fails the task."""
+        try:
+            report = self.load_report()
+        except NbreportsError as exc:  # the folder changed since prepare: nobody to ask who is told
+            self.log.warning("no notifications for run %s: %s", plan.run_id, exc)
+            return
+        notify_published(hook, report, plan.run_id)
 
 
 class NotebookReportOperator(_ReportOperator):

@@ -43,6 +43,9 @@ class Team(_Strict):
     namespace: str | None = Field(default=None, description="Kubernetes namespace of the team's report pods.")
     store_secret: str | None = Field(default=None, description="Kubernetes Secret with the team's store credentials.")
     store_conn_id: str | None = Field(default=None, description="Airflow connection with the team's store credentials.")
+    email: list[str] = Field(
+        default_factory=list, description="Where notify rules naming the team write (e.g. its mailing list)."
+    )
 
     @property
     def default(self) -> str:
@@ -53,6 +56,13 @@ class Team(_Strict):
     @classmethod
     def _distinguished_names(cls, groups: list[str]) -> list[str]:
         return _check_dns(groups)
+
+    @field_validator("email")
+    @classmethod
+    def _addresses(cls, addresses: list[str]) -> list[str]:
+        from nbreports.notify.spec import check_address
+
+        return [check_address(a) for a in addresses]
 
 
 def _check_dns(groups: list[str]) -> list[str]:

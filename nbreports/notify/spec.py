@@ -11,13 +11,12 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from nbreports.reports.validation import spec_error
 
 CONN_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")  # what Airflow accepts as a conn_id
-# deliberately simple: one @, no spaces or angle brackets, a dotted domain (the SMTP server has the last word)
-EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 SCRAP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
 
 
@@ -36,6 +35,27 @@ class Channel(StrEnum):
     EMAIL = "email"
     SLACK = "slack"
     WEBHOOK = "webhook"
+
+
+class ReportDelivery(StrEnum):
+    """How an email carries the published HTML report (beyond the size limit, always as a link)."""
+
+    ATTACH = "attach"
+    INLINE = "inline"
+    LINK = "link"
+
+
+def check_address(address: str) -> str:
+    """``address`` if it is an email address (syntax only: the SMTP server has the last word), else ValueError.
+
+    Internal domains (``.internal``, a single label) and ``.test`` are accepted; ``.local`` and
+    ``localhost``, which email_validator reserves, are not.
+    """
+    try:
+        validate_email(address, check_deliverability=False, globally_deliverable=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{address!r} is not an email address: {exc}") from None
+    return address
 
 
 class _Strict(BaseModel):
@@ -60,6 +80,9 @@ class NotifyRule(_Strict):
     to: list[str] = Field(default_factory=list, description="Email addresses (email channel).")
     teams: list[str] = Field(default_factory=list, description="Teams whose members are told.")
     subscribers: bool = Field(default=False, strict=True, description="Also tell the report's subscribers.")
+    report: ReportDelivery = Field(
+        default=ReportDelivery.ATTACH, description="How an email carries the HTML report: attach, inline or link."
+    )
 
     @field_validator("conn_id")
     @classmethod
@@ -71,15 +94,16 @@ class NotifyRule(_Strict):
     @field_validator("to")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not EMAIL.fullmatch(address):
-                raise ValueError(f"{address!r} is not an email address")
-        return value
+        return [check_address(address) for address in value]
 
     @model_validator(mode="after")
     def _someone_is_told(self) -> NotifyRule:
-        if self.to and self.channel is not Channel.EMAIL:
-            raise ValueError(f"'to' addresses need channel email, not {self.channel.value}")
+        named = [k for k in ("to", "teams", "subscribers") if getattr(self, k)]
+        if named and self.channel is not Channel.EMAIL:
+            raise ValueError(
+                f"{', '.join(repr(k) for k in named)} name email recipients: a {self.channel.value} rule posts to "
+                "the destination its connection names; use channel email"
+            )
         if self.channel is Channel.EMAIL and not (self.to or self.teams or self.subscribers):
             raise ValueError("an email rule needs recipients: 'to', 'teams' or 'subscribers: true'")
         return self

@@ -19,12 +19,13 @@ from nbreports.access.rules import ReportRules, resolve_rules
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import ReportNotFound, SpecError, UnsafePathError
 from nbreports.identifiers import check_report_name
+from nbreports.notify.checks import check_notify, glued_names
 from nbreports.reports.folder import notebook_file, read_notebook
 from nbreports.reports.parameters import Parameter, infer_parameters, parameters_from_dicts
 from nbreports.reports.spec import SPEC_FILE, ReportSpec, load_spec
 from nbreports.storage.files import write_file_atomic
 
-_DERIVED_FORMAT = 1  # bump when what is cached changes shape
+_DERIVED_FORMAT = 2  # bump when what is cached changes shape
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def _derive(nb_path: Path, spec: ReportSpec, spec_file: str) -> dict[str, Any]:
         "parameters": [p.to_dict() for p in params],
         "doc_md": _first_markdown(nb),
         "kernel": kernel,
+        "glued": glued_names(nb),  # the scraps notify conditions may name
     }
 
 
@@ -143,6 +145,7 @@ def load_report(folder: Path, cache_dir: Path | None = None, teams: TeamsConfig 
         derived = _derive(nb_path, spec, str(spec_path))
         if cache_file:
             write_file_atomic(cache_file, json.dumps(derived).encode(), durable=False)
+    check_notify(spec.notify, teams, derived.get("glued"), str(spec_path))
     return Report(
         name=name,
         folder=folder,

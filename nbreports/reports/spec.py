@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nbreports.access.grants import AccessGrants
 from nbreports.errors import SpecError
 from nbreports.identifiers import REPORT_NAME
+from nbreports.notify.spec import NotifyRule
 from nbreports.reports.validation import spec_error
 from nbreports.reports.yaml_keys import load_yaml
 
@@ -158,6 +159,11 @@ class ReportSpec(_Strict):
     publish: PublishOptions = Field(default_factory=PublishOptions)
     cache: CacheOptions = Field(default_factory=CacheOptions)
     parameters: dict[str, ParameterOverride] = Field(default_factory=dict)
+    notify: list[NotifyRule] = Field(
+        default_factory=list,
+        description="Who is told what: events, an optional scrap condition, a channel and its Airflow "
+        "connection, recipients (nbreports.notify.spec).",
+    )
     connections: list[str] = Field(
         default_factory=list,
         description="Airflow connections the notebook reads (``nbreports.kernel.connection_uri``); "

@@ -1,4 +1,4 @@
-"""The platform database's tables: reports, notebook versions, runs and the audit log (SQLAlchemy ORM rows).
+"""The platform database's tables: reports, versions, runs, the audit log, notifications (SQLAlchemy ORM rows).
 
 The schema is created and changed only by the Alembic migrations in ``storage/migrations``.
 """
@@ -126,3 +126,46 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     client: Mapped[str | None] = mapped_column(String(100))
     user_agent: Mapped[str | None] = mapped_column(String(500))
+
+
+class NotificationRow(Base):
+    """One delivery of a notification: a run's event, one rule of its spec, its recipients, how it went.
+
+    One row per (run, event, rule, try), so a publish that is retried never sends twice; a failed
+    delivery is tried again at ``next_attempt_at`` (``nbreports.notify.deliveries``, migration 0006).
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("run_id", "event", "rule", "try_number", name="uq_notification_run_event_rule"),
+        Index("ix_notifications_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(128), index=True)
+    report: Mapped[str] = mapped_column(String(63))
+    event: Mapped[str] = mapped_column(String(20))  # a NotifyEvent
+    rule: Mapped[int] = mapped_column(Integer)  # the rule's index in the spec's notify list
+    try_number: Mapped[int] = mapped_column(Integer, default=0)  # the Airflow try a retry event is of; else 0
+    channel: Mapped[str] = mapped_column(String(20))  # a Channel
+    conn_id: Mapped[str] = mapped_column(String(250))
+    recipients: Mapped[list[str]] = mapped_column(JSON)  # email addresses; empty for Slack and webhooks
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the rule says of the content, e.g. report: attach
+    status: Mapped[str] = mapped_column(String(20))  # a DeliveryStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SubscriptionRow(Base):
+    """A person who asked to be told of a report's runs (rules with ``subscribers: true``), migration 0006."""
+
+    __tablename__ = "subscriptions"
+
+    report: Mapped[str] = mapped_column(String(63), primary_key=True)
+    username: Mapped[str] = mapped_column(String(250), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    roles: Mapped[list[str]] = mapped_column(JSON)  # their Airflow roles when they last subscribed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,7 +12,7 @@ GOOD = {"on": ["failure", "recovered"], "channel": "email", "conn_id": "smtp_def
 
 def test_a_good_rule_is_parsed_into_enums_and_a_condition() -> None:
     when = {"scrap": "anomalies", "op": ">", "value": 0}
-    rule = {"on": ["success"], "channel": "slack", "conn_id": "slack.ops", "teams": ["risk"], "when": when}
+    rule = {"on": ["success"], "channel": "slack", "conn_id": "slack.ops", "when": when}
     email, slack = parse_notify([GOOD, rule], "r/report.yaml")
     assert email.on == [NotifyEvent.FAILURE, NotifyEvent.RECOVERED]
     assert email.channel is Channel.EMAIL
@@ -35,6 +35,9 @@ def test_no_notify_section_means_no_rules() -> None:
         ({"when": {"scrap": "x", "op": "in", "value": 1}}, "notify.0.when.op", "'>'"),
         ({"when": {"scrap": "x", "op": ">", "value": 1, "code": "1"}}, "notify.0.when.code", "unknown field"),
         ({"to": [], "subscribers": False}, "notify.0", "needs recipients"),
+        ({"channel": "slack"}, "notify.0", "use channel email"),
+        ({"channel": "webhook", "to": [], "subscribers": True}, "notify.0", "'subscribers' name email recipients"),
+        ({"report": "fax"}, "notify.0.report", "'attach'"),
     ],
 )
 def test_a_bad_rule_is_refused_naming_the_file_and_field(change: dict[str, object], field: str, words: str) -> None:
@@ -43,6 +46,18 @@ def test_a_bad_rule_is_refused_naming_the_file_and_field(change: dict[str, objec
     assert caught.value.file == "r/report.yaml"
     assert caught.value.field == field
     assert words in caught.value.problem
+
+
+def test_slack_and_webhook_rules_post_to_their_connection_alone() -> None:
+    slack, hook = parse_notify(
+        [
+            {"on": ["failure"], "channel": "slack", "conn_id": "s"},
+            {"on": ["retry"], "channel": "webhook", "conn_id": "w"},
+        ],
+        "r/report.yaml",
+    )
+    assert (slack.channel, hook.channel) == (Channel.SLACK, Channel.WEBHOOK)
+    assert slack.to == hook.to == []
 
 
 def test_a_missing_channel_is_named() -> None:
