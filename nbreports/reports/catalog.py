@@ -141,11 +141,12 @@ def load_report(folder: Path, cache_dir: Path | None = None, teams: TeamsConfig 
                 derived = None
         except (OSError, ValueError):
             derived = None
+    fresh = derived is None
     if derived is None:
         derived = _derive(nb_path, spec, str(spec_path))
-        if cache_file:
-            write_file_atomic(cache_file, json.dumps(derived).encode(), durable=False)
-    check_notify(spec.notify, teams, derived.get("glued"), str(spec_path))
+    check_notify(spec.notify, teams, derived.get("glued"), str(spec_path))  # before anything is cached
+    if fresh and cache_file:
+        write_file_atomic(cache_file, json.dumps(derived).encode(), durable=False)
     return Report(
         name=name,
         folder=folder,

@@ -1,11 +1,14 @@
-"""YAML as the specs are read: safe, fast (libyaml where PyYAML has it), and no key given twice.
+"""YAML as the specs are read: safe, fast (libyaml where PyYAML has it), no key given twice, YAML 1.2 booleans.
 
 YAML keeps the last of two equal keys without a word, so ``title:`` written twice, or two
 ``parameters:`` blocks, would silently lose one; here it is an error naming both lines.
+PyYAML reads YAML 1.1, where ``on``, ``off``, ``yes``, ``no`` are booleans: a notify rule's
+``on: [failure]`` would become ``True: [failure]``. Here, as in YAML 1.2, only true/false are.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -32,6 +35,14 @@ class _UniqueKeyLoader(_YAML_LOADER):  # type: ignore[misc]
             seen[key] = line
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in _YAML_LOADER.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def load_yaml(text: str) -> Any:
