@@ -26,7 +26,7 @@ from nbreports.redaction.redact import Redactor
 from nbreports.reports.catalog import Report, load_report
 from nbreports.runs.model import Platform
 from nbreports.storage.store import Store
-from nbreports.storage.tables import NotificationRow, RunRow
+from nbreports.storage.tables import NotificationRow
 from tests.helpers import make_report
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - the fake secret the test hunts for
