@@ -44,7 +44,12 @@ export AIRFLOW__WORKERS__EXECUTION_API_RETRIES=${AIRFLOW__WORKERS__EXECUTION_API
 export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=${AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT:-30}
 export NBREPORTS_HOME=$DEMO/nbreports
 export NBREPORTS_NOTEBOOKS_DIR=$ROOT/notebooks
+export NBREPORTS_BASE_URL=http://127.0.0.1:$PORT  # where the links in notifications point
 unset NBREPORTS_LDAP_URL  # the demo logs people in from FAB's user table
+# Notifications (report.yaml's notify:) go through Airflow connections; in the demo the email one
+# reaches a local SMTP server that keeps every message in the maildir $DEMO/mail (nothing leaves).
+SMTP_PORT=${NBREPORTS_DEMO_SMTP_PORT:-8025}
+export AIRFLOW_CONN_NBREPORTS_SMTP="{\"conn_type\": \"smtp\", \"host\": \"127.0.0.1\", \"port\": $SMTP_PORT, \"extra\": {\"disable_ssl\": true, \"disable_tls\": true, \"from_email\": \"nbreports@nbreports.demo\"}}"
 
 echo "preparing the metadata database, roles and demo people (logs in $DEMO/logs)"
 airflow db migrate >"$DEMO/logs/db-migrate.log" 2>&1 || { tail -30 "$DEMO/logs/db-migrate.log"; exit 1; }
@@ -69,6 +74,8 @@ trap stop EXIT
 # execution API, and the components that run reports (the scheduler's workers, their tasks and
 # kernels) at a lower priority, so the UI stays responsive while many reports run.
 # Each component in its own process group (setsid), so stop() also ends the tasks it started.
+setsid python -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$DEMO/mail" >"$DEMO/logs/smtp.log" 2>&1 &
+pids+=($!)
 setsid airflow api-server --apps core --port "$PORT" >"$DEMO/logs/api-server.log" 2>&1 &
 pids+=($!)
 setsid airflow api-server --apps execution --port "$EXECUTION_PORT" >"$DEMO/logs/execution-api.log" 2>&1 &
@@ -94,6 +101,7 @@ $LOGINS
   Teams:       $ROOT/config/teams.yaml
   Store:       $NBREPORTS_HOME/store      Platform DB: $NBREPORTS_HOME/platform.db
   Logs:        $DEMO/logs/<component>.log
+  Mail:        $DEMO/mail/new/ (what notify rules send through the connection nbreports_smtp)
   CLI:         NBREPORTS_HOME=$NBREPORTS_HOME .venv/bin/nbr history sales_summary
   Stop with Ctrl-C.
 
@@ -102,5 +110,5 @@ MSG
 set +e
 wait -n "${pids[@]}"
 echo "an Airflow component exited; the last lines of its log:"
-for component in api-server execution-api scheduler dag-processor triggerer; do tail -5 "$DEMO/logs/$component.log"; done
+for component in smtp api-server execution-api scheduler dag-processor triggerer; do tail -5 "$DEMO/logs/$component.log"; done
 exit 1

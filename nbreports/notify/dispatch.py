@@ -3,7 +3,8 @@
 Nothing here raises into the run: a delivery that fails is recorded (``deliveries``) with its
 error, redacted, and tried again by ``retry_due`` (the ``nbreports_reconcile`` DAG). A rule fires
 once per run (a rule on ``success`` and ``recovered`` sends one message, labelled by the rarer
-event). Subscribers are written to only while the roles they subscribed with may view the report.
+event). Subscribers are written to only while the roles they subscribed with may view the report;
+a rule for the subscribers alone, with none, sends nothing and records nothing.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def notify_run(
         if rule not in fired:
             continue
         event = next(e for e in _PRECEDENCE if e in events and e in rule.on)
+        to = recipients(platform, rule, report, teams) if rule.channel is Channel.EMAIL else []
+        if rule.channel is Channel.EMAIL and not to:
+            continue  # a rule for the subscribers, and nobody (who may view) subscribed: nothing to send
         row = deliveries.plan(
             platform.db,
             run_id=run_id,
@@ -99,7 +103,7 @@ def notify_run(
             rule=index,
             channel=str(rule.channel),
             conn_id=rule.conn_id,
-            recipients=recipients(platform, rule, report, teams) if rule.channel is Channel.EMAIL else [],
+            recipients=to,
             options={"report": str(rule.report), **({"error": redactor.text(error)} if error else {})},
             try_number=try_number if retrying else 0,
         )
@@ -112,8 +116,6 @@ def attempt(platform: Platform, row: NotificationRow, redactor: Redactor) -> Not
     """Try one delivery now and record how it went (never raises for the delivery's own failure)."""
     error: str | None = None
     try:
-        if row.channel == Channel.EMAIL and not row.recipients:
-            raise NbreportsError("nobody to write to: the rule's teams have no email and no subscriber may view")
         get_sender(Channel(row.channel))(outgoing(platform, row, redactor))
     except Exception as exc:  # any failure of the channel: recorded and tried again, never the run's
         error = redactor.text(f"{type(exc).__name__}: {exc}")

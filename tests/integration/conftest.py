@@ -15,13 +15,28 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, create_pg_database, drop_pg_database
+from tests.notify_sinks import HookSink, MailSink, connections
 
 VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="session")
-def airflow_home(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A migrated Airflow metadata database on PostgreSQL and the environment that points at it."""
+def notify_sinks() -> Iterator[tuple[MailSink, HookSink]]:
+    """A real SMTP server and a real HTTP server for the session: where the servers' notifications go."""
+    mail, hooks = MailSink(), HookSink()
+    mail.start()
+    hooks.start()
+    yield mail, hooks
+    mail.stop()
+    hooks.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_home(
+    postgres: str, notify_sinks: tuple[MailSink, HookSink], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """A migrated Airflow metadata database on PostgreSQL and the environment that points at it,
+    with the connections the example reports' notify rules name (to the session's sinks)."""
     home = tmp_path_factory.mktemp("airflow")
     meta_url = create_pg_database("nbr_airflow")
     env = {
@@ -35,6 +50,7 @@ def airflow_home(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-test-jwt-secret-" + "x" * 48,
         "NBREPORTS_NOTEBOOKS_DIR": str(REPO / "notebooks"),
+        **connections(*notify_sinks),
     }
     # with the FAB auth manager configured, `db migrate` also creates FAB's tables (users, roles,
     # permissions: its auth manager's DB manager); the servers use FAB, `airflow dags test` needs none

@@ -409,13 +409,16 @@ def airflow_servers(
     airflow_home: dict[str, str], ldap_server: LdapServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AirflowServers]:
     """Real Airflow servers for one test module (see the module docstring), with a platform
-    database of their own, so modules never see each other's runs."""
+    database of their own, so modules never see each other's runs; the notify connections
+    ``nbreports_smtp``, ``nbreports_slack`` and ``nbreports_webhook`` (``airflow_home``'s) reach the
+    session's sinks (``notify_sinks``), and the links in notifications start with ``NBREPORTS_BASE_URL``."""
     folder = tmp_path_factory.mktemp("servers")
     platform_url = create_pg_database("nbr_servers")
     # a copy of the examples: the plugin's write paths (upload, restore, access edits) change it
     notebooks = folder / "notebooks"
     shutil.copytree(REPO / "notebooks", notebooks)
     env = servers_env(airflow_home, ldap_server, folder, notebooks, platform_url)
+    env["NBREPORTS_BASE_URL"] = "http://airflow.nbreports.test"
     # Deployments migrate the platform database before starting Airflow; the tasks would migrate
     # it on first use, but concurrent first uses race on an empty database.
     PlatformDB(platform_url).engine.dispose()

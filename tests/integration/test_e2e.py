@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from nbreports.browse.runs import recent_runs
+from nbreports.notify.deliveries import for_run
 from nbreports.runs.model import Platform
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.store import Store
+from tests.helpers import make_report
 from tests.integration.plugin_data import platform_for
 from tests.integration.servers import AirflowServers, ServersError
 
@@ -220,3 +223,36 @@ def test_failing_quality_check_ends_failed_with_output_kept(servers, runs, platf
     assert platform.store.read_json(Store.run_key("data_quality", run_id, "run.json"))["status"] == "failed"
     latest = Store.latest_key("data_quality")
     assert not platform.store.exists(latest) or platform.store.read_json(latest)["run_id"] != run_id
+
+
+def test_a_failure_through_the_scheduler_is_mailed_and_posted_and_recorded_on_the_run(servers, notify_sinks, platform):
+    """A report added while the servers run: parsed, triggered, failed; Airflow's notifiers tell its owner."""
+    mail, hooks = notify_sinks
+    rules = [
+        {"on": ["failure"], "channel": "email", "conn_id": "nbreports_smtp", "to": ["owner-e2e@nbreports.test"]},
+        {"on": ["failure"], "channel": "webhook", "conn_id": "nbreports_webhook"},
+    ]
+    code = 'if fail:\n    raise ValueError("the e2e check failed")'
+    make_report(
+        Path(servers.env["NBREPORTS_NOTEBOOKS_DIR"]), "alerts_e2e", "fail: bool = True", code, spec={"notify": rules}
+    )
+    servers.wait_for_dags(["alerts_e2e"], timeout=150)
+    resp = servers.trigger("alerts_e2e", {"fail": True})
+    assert resp.status_code == 200, resp.text
+    run = wait(servers, resp.json())
+    assert run["state"] == "failed"
+    run_id = record_of(platform.db, "alerts_e2e", run["dag_run_id"])["run_id"]
+
+    message = mail.wait_for(lambda m: "owner-e2e@nbreports.test" in m["X-Envelope-To"])
+    assert message["Subject"] == "[failed] alerts e2e"
+    text = message.get_body(("html", "plain")).get_content()
+    assert "ValueError: the e2e check failed" in text
+    assert f"http://airflow.nbreports.test/nbreports/reports/alerts_e2e/runs/{run_id}" in text
+    posted = hooks.wait_for(lambda path, body: body.get("run") == run_id)
+    assert posted["event"] == "failure"
+    assert posted["failed cell"] is not None
+    shown = for_run(platform.db, run_id)
+    assert sorted((d["channel"], d["status"], d["attempts"]) for d in shown) == [
+        ("email", "sent", 1),
+        ("webhook", "sent", 1),
+    ]

@@ -211,13 +211,15 @@ def test_a_retry_delivers_what_failed_and_the_run_shows_each_delivery(platform, 
     assert shown[0]["sent_at"] is not None
 
 
-def test_an_email_rule_with_nobody_to_write_to_is_recorded_as_failed(platform, notebooks, outbox):
+def test_a_rule_for_subscribers_with_none_who_may_view_sends_and_records_nothing(platform, notebooks, outbox):
     rule = {"on": ["success"], "channel": "email", "conn_id": "smtp", "subscribers": True}
     code = 'import scrapbook as sb\nsb.glue("anomalies", 0)'
     report = load_report(make_report(notebooks, "sales", None, code, spec={"notify": [rule]}), teams=TEAMS)
-    (row,) = notify(platform, report, finished(platform, "success", 0))
-    assert row.status == "failed"
-    assert "nobody to write to" in (row.last_error or "")
+    subscribe(platform.db, "sales", Principal.of("mallory", ["Nobody"]), "mallory@corp.example")
+    run_id = finished(platform, "success", 0)
+    assert notify(platform, report, run_id) == []
+    assert deliveries.for_run(platform.db, run_id) == []
+    assert outbox.sent == []
 
 
 def test_without_airflow_no_sender_is_registered(monkeypatch):
