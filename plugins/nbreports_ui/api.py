@@ -3,7 +3,8 @@
 Each route that touches a report has the report in its path and depends on ``ViewReport`` (the
 run-level routes check the run belongs to that report); the catalog is narrowed to the reports
 the user may view inside its queries, before anything is counted. The writes are in ``writes.py``,
-the audit log in ``audit_api.py``; the table of every route and what it needs is in ``app.py``.
+the audit log in ``audit_api.py``, subscriptions and what a run's JSON says of its notifications in
+``notify_api.py``; the table of every route and what it needs is in ``app.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from nbreports.errors import BadQuery, NbreportsError, StoreError
 from nbreports.identifiers import SHA256
 from nbreports.reports.parameters import parameters_from_dicts
 from nbreports.storage.store import Store
-from nbreports_ui.access import AnyUser, RunId, ViewReport, ordered, visible_reports
+from nbreports_ui.access import AnyUser, ReportAccess, RunId, ViewReport, ordered, visible_reports
+from nbreports_ui.notify_api import run_notifications
 from nbreports_ui.services import disk_report, disk_reports, platform
 
 router = APIRouter(prefix="/api", tags=["nbreports"])
@@ -157,9 +159,14 @@ def list_runs(
     )
 
 
-@router.get("/reports/{report}/runs/{run_id}", summary="One run: record, scraps, timings, links")
+def one_run(access: ReportAccess, run: dict[str, Any]) -> dict[str, Any]:
+    """The one-run JSON: ``run_detail`` and the run's notifications (addresses only for change, ``notify_api``)."""
+    return {**run_detail(run), "notifications": run_notifications(platform().db, access, run["run_id"])}
+
+
+@router.get("/reports/{report}/runs/{run_id}", summary="One run: record, scraps, timings, links, notifications")
 def get_run(access: ViewReport, run_id: RunId) -> dict[str, Any]:
-    return run_detail(_run_or_404(access.report, run_id))
+    return one_run(access, _run_or_404(access.report, run_id))
 
 
 @router.get("/reports/{report}/dag-runs/{dag_run_id}", summary="The run an Airflow DAG run made")
@@ -167,7 +174,7 @@ def get_run_of_dag_run(access: ViewReport, dag_run_id: str) -> dict[str, Any]:
     run = runs.run_for_dag_run(platform().db, access.report, dag_run_id)
     if run is None:
         raise _not_found(f"DAG run {dag_run_id!r} of {access.report!r} has not recorded a report run (yet)")
-    return run_detail(run)
+    return one_run(access, run)
 
 
 @router.get(

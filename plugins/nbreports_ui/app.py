@@ -12,8 +12,10 @@ GET  /api/reports                                          user    reports the u
                                                                    query, before counting; ``allowed``
 GET  /api/reports/{r}                                      view    + ``allowed``; ``access`` if change
 GET  /api/reports/{r}/runs                                 view    the report's runs only
-GET  /api/reports/{r}/runs/{id}, .../output.ipynb          view    the run must be the report's (404)
-GET  /api/reports/{r}/dag-runs/{dag_run}                   view    the report's runs only
+GET  /api/reports/{r}/runs/{id}, .../output.ipynb          view    the run must be the report's (404);
+                                                                   ``notifications``: addresses only if
+                                                                   change, else their count
+GET  /api/reports/{r}/dag-runs/{dag_run}                   view    the report's runs only (same JSON)
 GET  /api/reports/{r}/compare?base&other                   view    both runs must be the report's
 GET  /api/reports/{r}/versions, /versions/compare          view    the report's versions only
 GET  /api/reports/{r}/audit                                view    the report's entries; addresses
@@ -22,6 +24,9 @@ GET  /api/audit                                            admin   every report 
 POST /api/reports/{r}/notebook                             change  audited (done/denied/invalid)
 POST /api/reports/{r}/versions/{sha}/restore               change  audited
 PUT  /api/reports/{r}/access                               change  audited
+GET  /api/reports/{r}/subscription                         view    the user's own subscription only
+PUT  /api/reports/{r}/subscription  (body: email)          view    the user's own; audited (no address)
+DELETE /api/reports/{r}/subscription                       view    the user's own; audited
 GET  /api/openapi.json, /static/{name}, /                  user    (no report data)
 GET  /content/reports/{r}/runs/{id}/report.html            view    the run must be the report's
 GET  /reports/{r}, /runs/{id}, /dag-runs/{d}, /compare,    view    page shells; an unknown report
@@ -45,7 +50,7 @@ from starlette.exceptions import HTTPException
 
 from nbreports import __version__
 from nbreports.errors import NbreportsError
-from nbreports_ui import api, audit_api, content, pages, writes
+from nbreports_ui import api, audit_api, content, notify_api, pages, writes
 from nbreports_ui.access import AnyUser
 
 
@@ -61,6 +66,7 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(writes.router)
     app.include_router(audit_api.router)
+    app.include_router(notify_api.router)
     app.include_router(content.router)
     app.include_router(pages.router)
 
