@@ -109,6 +109,31 @@ export interface HistoryPage {
   next_cursor: string | null;
 }
 
+export type DeliveryStatus = "pending" | "sent" | "failed" | "gave_up";
+
+/** One delivery of a run's notification (plugins/nbreports_ui/notify_api.py). */
+export interface Delivery {
+  id: number;
+  event: string;
+  channel: string;
+  conn_id: string;
+  /** the addresses for those who may change the report; their number for everyone else */
+  recipients: string[] | number;
+  status: DeliveryStatus;
+  attempts: number;
+  /** redacted; for those who may not change the report, with the addresses replaced */
+  last_error: string | null;
+  created_at: string | null;
+  sent_at: string | null;
+  next_attempt_at: string | null;
+}
+
+/** The user's own subscription to a report's notifications. */
+export interface Subscription {
+  subscribed: boolean;
+  email: string | null;
+}
+
 export interface RunDetail extends RunSummary {
   kernel: string | null;
   error: string | null;
@@ -119,6 +144,8 @@ export interface RunDetail extends RunSummary {
   has_html: boolean;
   has_output: boolean;
   airflow: Partial<Record<"dag_run" | "log_prepare" | "log_execute" | "log_publish", string>>;
+  /** on the one-run answers (not in comparisons) */
+  notifications?: Delivery[];
 }
 
 export interface Version {

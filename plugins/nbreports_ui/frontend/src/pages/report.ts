@@ -1,6 +1,6 @@
 // One report: facts, parameters, duration chart, paged run history (polled while runs are
-// running, updated row by row), notebook versions, the audit log; for those who may change the
-// report, the write controls (manage.ts).
+// running, updated row by row), notebook versions, the audit log, the Subscribe toggle (subscribe.ts)
+// for everyone who sees the page; for those who may change the report, the write controls (manage.ts).
 import { ApiError } from "../lib/api";
 import { h, setText } from "../lib/dom";
 import { json, pageRange, paramLines, percent, seconds, short, when } from "../lib/format";
@@ -10,6 +10,7 @@ import { poll, type Poller } from "../lib/poll";
 import { badge, facts, fail, header, section, table, type Column } from "../lib/ui";
 import { durationChart } from "./chart";
 import { accessSection, AuditLog, mayChange, restoreButton, uploadSection } from "./manage";
+import { SubscribeToggle } from "./subscribe";
 import { need, type Context } from "../lib/context";
 import type { HistoryPage, ParameterSchema, ReportDetail, RunSummary, Version, VersionList } from "../lib/types";
 
@@ -194,6 +195,7 @@ export async function reportPage(ctx: Context): Promise<History | null> {
   const versionsPath = `/reports/${encodeURIComponent(name)}/versions`;
   const versions = await ctx.api.get<VersionList>(versionsPath);
   const audit = new AuditLog(ctx, name);
+  const subscription = new SubscribeToggle(ctx, name);
   const changes = mayChange(report);
   const versionsBox = h("div", { id: "versions" });
   const afterWrite = (): void => {
@@ -214,6 +216,7 @@ export async function reportPage(ctx: Context): Promise<History | null> {
       report.last_published ? h("a", { class: "button", href: runUrl(ctx, name, report.last_published.run_id),
         text: "Latest report" }) : ""),
     h("p", { class: "description", text: report.description ?? "" }),
+    subscription.element,
     facts([
       ["Owner / team", `${report.owner} / ${report.team}`],
       ["Schedule", report.schedule ?? "manual"],
@@ -228,7 +231,7 @@ export async function reportPage(ctx: Context): Promise<History | null> {
     changes ? uploadSection(ctx, name, afterWrite) : "",
     changes && report.access ? accessSection(ctx, name, report.access, report.restricted ?? false, afterWrite) : "",
     audit.element);
-  await Promise.all([history.load(), audit.load()]);
+  await Promise.all([history.load(), audit.load(), subscription.load()]);
   return history;
 }
 

@@ -1,15 +1,15 @@
-// One run: status, facts, scraps, the published HTML in its sandboxed frame. While the run is
-// running the page polls and updates the fields that changed; the frame appears once, when the
-// HTML exists, and is never reloaded by a poll.
+// One run: status, facts, scraps, its notifications (each delivery: how it went, retries), the
+// published HTML in its sandboxed frame. While the run is running the page polls and updates the
+// fields that changed; the frame appears once, when the HTML exists, and is never reloaded by a poll.
 import { ApiError } from "../lib/api";
 import { h, patchChildren, setText, type Child } from "../lib/dom";
 import { bytes, json, seconds, short, when } from "../lib/format";
 import { KeyedTable } from "../lib/keyed";
 import { airflowLink, htmlUrl, outputUrl, reportUrl } from "../lib/links";
 import { poll, type Poller } from "../lib/poll";
-import { badge, fail, header, section, setBadge } from "../lib/ui";
+import { badge, fail, header, section, setBadge, type Column } from "../lib/ui";
 import { need, type Context } from "../lib/context";
-import type { Json, RunDetail } from "../lib/types";
+import type { Delivery, Json, RunDetail } from "../lib/types";
 
 const LOGS = ["prepare", "execute", "publish"] as const;
 
@@ -27,6 +27,23 @@ const FIELDS: readonly (readonly [string, string, (run: RunDetail) => string])[]
 ];
 const CODE_FIELDS = new Set(["run-parameters", "run-version"]);
 
+/** Who a delivery went to: the addresses (for those who may change the report), else how many. */
+export function recipientsText(d: Delivery): string {
+  if (typeof d.recipients === "number") return d.recipients ? `${d.recipients} recipient${d.recipients === 1 ? "" : "s"}` : "—";
+  return d.recipients.length ? d.recipients.join(", ") : "—";
+}
+
+export const deliveryColumns: readonly Column<Delivery>[] = [
+  { label: "Event", cell: (d) => d.event },
+  { label: "Channel", cell: (d) => [d.channel, " ", h("code", { class: "muted", text: d.conn_id })] },
+  { label: "Recipients", cell: (d) => recipientsText(d) },
+  { label: "Status", cell: (d) => [h("span", { class: `badge delivery-${d.status}`, text: d.status.replace("_", " ") }),
+    d.next_attempt_at ? h("span", { class: "muted", text: ` next try ${when(d.next_attempt_at)}` }) : ""] },
+  { label: "Attempts", cell: (d) => d.attempts },
+  { label: "Last error", cell: (d) => d.last_error ? h("code", { class: "params", text: d.last_error }) : "—" },
+  { label: "Sent at", cell: (d) => when(d.sent_at) },
+];
+
 export const isActive = (run: RunDetail): boolean => run.status === "running" || run.status === "queued";
 
 export class RunView {
@@ -41,6 +58,8 @@ export class RunView {
     { label: "Name", cell: (s) => h("code", { text: s.key }) },
     { label: "Value", cell: (s) => h("code", { class: "params", text: json(s.value) }) },
   ], (s) => s.key, "No scraps.", { id: "scraps" });
+  private readonly notifications = new KeyedTable<Delivery>(deliveryColumns, (d) => String(d.id),
+    "No notifications.", { id: "notifications" });
   private readonly report = h("div", { id: "report-box" });
   private frame: HTMLIFrameElement | null = null;
 
@@ -56,6 +75,7 @@ export class RunView {
     dl.append(h("dt", { text: "Logs" }), this.logs);
     this.element = h("div", { class: "run-page" }, head, this.error,
       h("div", { class: "two-col" }, dl, section("Scraps", this.scraps.element)),
+      section("Notifications", this.notifications.element),
       section("Report", this.report));
     this.update(run);
   }
@@ -80,6 +100,7 @@ export class RunView {
     });
     patchChildren(this.logs, h("dd", {}, logs.length ? logs.flatMap((a, i): Child[] => (i ? [" · ", a] : [a])) : "—"));
     this.scraps.update(Object.entries(run.scraps).map(([key, value]) => ({ key, value })));
+    this.notifications.update(run.notifications ?? []);
     this.showReport(run);
   }
 
