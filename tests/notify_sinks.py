@@ -8,10 +8,11 @@ webhooks do. Both run in threads of the test process on free ports; ``connection
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +124,19 @@ def _wait(find: Callable[[], Any], timeout: float, what: str) -> Any:
             raise AssertionError(f"no matching {what} within {timeout:.0f} s")
         time.sleep(0.1)
     return found
+
+
+@contextlib.contextmanager
+def running_sinks() -> Iterator[tuple[MailSink, HookSink]]:
+    """A started SMTP server and HTTP server, stopped on exit."""
+    mail, hooks = MailSink(), HookSink()
+    mail.start()
+    hooks.start()
+    try:
+        yield mail, hooks
+    finally:
+        mail.stop()
+        hooks.stop()
 
 
 def connections(mail: MailSink, hooks: HookSink) -> dict[str, str]:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from nbreports.errors import DatabaseError
-from nbreports.storage.database import PlatformDB, _table
+from nbreports.storage.database import PlatformDB
 from nbreports.storage.tables import NotificationRow, utcnow
 
 RETRY_AFTER_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd and every later failed try
@@ -63,7 +63,7 @@ def plan(
         "attempts": 0,
         "created_at": utcnow(),
     }
-    if not db._insert(_table(NotificationRow), values, ["run_id", "event", "rule", "try_number"], update=False):
+    if not db.insert(NotificationRow, values, ["run_id", "event", "rule", "try_number"]):
         return None
     with _session(db) as s:
         return s.scalars(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from nbreports.access.policy import Principal
 from nbreports.errors import DatabaseError
 from nbreports.notify.spec import check_address
-from nbreports.storage.database import PlatformDB, _table
+from nbreports.storage.database import PlatformDB
 from nbreports.storage.tables import SubscriptionRow, utcnow
 
 
@@ -28,7 +28,7 @@ def subscribe(db: PlatformDB, report: str, who: Principal, email: str) -> None:
         "roles": sorted(who.roles),
         "created_at": utcnow(),
     }
-    db._insert(_table(SubscriptionRow), values, ["report", "username"], update=True)
+    db.insert(SubscriptionRow, values, ["report", "username"], update=True)
 
 
 def unsubscribe(db: PlatformDB, report: str, username: str) -> bool:

@@ -130,6 +130,13 @@ class PlatformDB:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"could not write to {table.name}: {exc}") from exc
 
+    def insert(self, row: type[Base], values: dict[str, Any], keys: list[str], *, update: bool = False) -> bool:
+        """Insert a row unless one with the same ``keys`` exists (then update it if ``update``).
+
+        Returns whether a row was written; for the side tables of other packages (notify).
+        """
+        return self._insert(_table(row), values, keys, update)
+
     def upsert_report(
         self, name: str, title: str, owner: str, team: str, spec: dict[str, Any], parameters: list[dict[str, Any]]
     ) -> None:

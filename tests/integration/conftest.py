@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, create_pg_database, drop_pg_database
-from tests.notify_sinks import HookSink, MailSink, connections
+from tests.notify_sinks import HookSink, MailSink, connections, running_sinks
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -23,12 +23,8 @@ VENV_BIN = Path(sys.executable).parent
 @pytest.fixture(scope="session")
 def notify_sinks() -> Iterator[tuple[MailSink, HookSink]]:
     """A real SMTP server and a real HTTP server for the session: where the servers' notifications go."""
-    mail, hooks = MailSink(), HookSink()
-    mail.start()
-    hooks.start()
-    yield mail, hooks
-    mail.stop()
-    hooks.stop()
+    with running_sinks() as sinks:
+        yield sinks
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from nbreports.storage.tables import NotificationRow
 from tests.helpers import make_report
 from tests.integration.test_dag_factory import parse
 from tests.integration.test_dags import run_dag
-from tests.notify_sinks import SLACK_TOKEN, HookSink, MailSink, connections
+from tests.notify_sinks import SLACK_TOKEN, HookSink, MailSink, connections, running_sinks
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +56,8 @@ RULES = [
 
 @pytest.fixture
 def sinks() -> Iterator[tuple[MailSink, HookSink]]:
-    mail, hooks = MailSink(), HookSink()
-    mail.start()
-    hooks.start()
-    yield mail, hooks
-    mail.stop()
-    hooks.stop()
+    with running_sinks() as pair:  # this test's own: what it counts, nobody else sends to
+        yield pair
 
 
 def report_env(airflow_env: dict[str, str], tmp_path: Path, mail: MailSink, hooks: HookSink) -> dict[str, str]:
