@@ -81,7 +81,7 @@ def get_subscription(access: ViewReport) -> Subscription:
 
 @router.put("/reports/{report}/subscription", response_model=Subscription, summary="Subscribe (needs view)")
 def subscribe(access: SubscribeAccess, body: SubscriptionBody | None = None) -> Subscription:
-    given = body.email.strip() if body and body.email is not None else None
+    given = (body.email.strip() or None) if body and body.email is not None else None  # blank: the account's
     email = given if given is not None else getattr(access.user, "email", None)
     if not email:
         problem = 'is required: your Airflow account has no address; send {"email": "you@example.com"}'

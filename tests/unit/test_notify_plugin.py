@@ -59,6 +59,8 @@ def test_subscribe_and_unsubscribe_round_trip_with_the_users_roles(env: SimpleNa
     other = "alice.elsewhere@example.com"
     assert put(env, "alice", {"email": f" {other} "}).json()["email"] == other  # an address given: that one
     assert stored(env) == {Principal.of("alice", ["Analytics"]): other}  # updated, not doubled
+    assert put(env, "alice", {"email": " "}).json()["email"] == ALICE  # a blank address: the account's again
+    put(env, "alice", {"email": other})
     assert put(env, "carol", {"email": "carol@example.com"}).status_code == 200  # view is enough; no roles
     assert stored(env)[Principal.of("carol", [])] == "carol@example.com"
     assert env.client.get(URL, headers=as_("carol")).json() == {"subscribed": True, "email": "carol@example.com"}
