@@ -48,7 +48,8 @@ def subscribers(db: PlatformDB, report: str) -> dict[Principal, str]:
         return {Principal.of(row.username, row.roles or []): row.email for row in rows}
 
 
-def is_subscribed(db: PlatformDB, report: str, username: str) -> bool:
-    """Whether ``username`` subscribed to ``report``."""
+def subscription(db: PlatformDB, report: str, username: str) -> str | None:
+    """The address ``username`` subscribed to ``report`` with, or None when they did not."""
     with Session(db.engine) as s:
-        return s.get(SubscriptionRow, (report, username)) is not None
+        row = s.get(SubscriptionRow, (report, username))
+        return row.email if row is not None else None

@@ -56,8 +56,7 @@ class Subscription(BaseModel):
 
 def _own(access: ReportAccess) -> str | None:
     """The user's subscription address, or None when not subscribed."""
-    found = subscriptions.subscribers(platform().db, access.report)
-    return next((email for who, email in found.items() if who.name == access.principal.name), None)
+    return subscriptions.subscription(platform().db, access.report, access.principal.name)
 
 
 def _audit(access: ReportAccess, action: str, outcome: audit.Outcome, details: dict[str, Any]) -> None:

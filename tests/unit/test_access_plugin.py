@@ -90,9 +90,9 @@ def env(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("NBREPORTS_NOTEBOOKS_DIR", str(notebooks))
     platform = Platform.from_settings()
 
-    from nbreports_ui import access, api, app, audit_api, content, services, writes
+    from nbreports_ui import access, api, app, audit_api, content, notify_api, services, writes
 
-    for module in (access, api, audit_api, content, services, writes):
+    for module in (access, api, audit_api, content, notify_api, services, writes):
         monkeypatch.setattr(module, "platform", lambda: platform)
     services.forget_disk_reports()
     platform.db.upsert_report(DELETED, "Old HR", "paula", "people", {"team": "people", "access": {}}, [])

@@ -26,10 +26,7 @@ ALICE = "alice@analytics.example.com"
 
 @pytest.fixture(autouse=True)
 def _notify_env(env: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The notify routes over the fixture's platform; alice's FAB account has an address, carol's none."""
-    from nbreports_ui import notify_api
-
-    monkeypatch.setattr(notify_api, "platform", lambda: env.platform)
+    """Alice's FAB account has an address, carol's none."""
     monkeypatch.setattr(base.USERS["alice"], "email", ALICE, raising=False)
 
 
