@@ -26,13 +26,18 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.notify_sinks import HookSink, MailSink
 
 REPO = Path(__file__).resolve().parent.parent
 # The shipped teams file decides who owns which report folder, also for copies of the examples in
@@ -289,3 +294,59 @@ def platform(
     platform = Platform.from_settings()
     yield platform
     close_platform_db(url, platform.db)
+
+
+# -- Airflow and what it talks to (tests/integration and tests/faults share one of each a session) ---
+#
+# Airflow reads its configuration when first imported, so the tests drive Airflow in child
+# processes with the environment ``airflow_home`` returns, never inside the pytest process.
+
+
+@pytest.fixture(scope="session")
+def notify_sinks() -> Iterator[tuple[MailSink, HookSink]]:
+    """A real SMTP server and a real HTTP server for the session: where the servers' notifications go."""
+    from tests.notify_sinks import running_sinks
+
+    with running_sinks() as sinks:
+        yield sinks
+
+
+@pytest.fixture(scope="session")
+def airflow_home(
+    postgres: str, notify_sinks: tuple[MailSink, HookSink], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """A migrated Airflow metadata database on PostgreSQL and the environment that points at it,
+    with the connections the example reports' notify rules name (to the session's sinks)."""
+    from tests.notify_sinks import connections
+
+    home = tmp_path_factory.mktemp("airflow")
+    meta_url = create_pg_database("nbr_airflow")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "nbreports-test-jwt-secret-" + "x" * 48,
+        "NBREPORTS_NOTEBOOKS_DIR": str(REPO / "notebooks"),
+        **connections(*notify_sinks),
+    }
+    # with the FAB auth manager configured, `db migrate` also creates FAB's tables (users, roles,
+    # permissions: its auth manager's DB manager); the servers use FAB, `airflow dags test` needs none
+    fab = {"AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}
+    subprocess.run(  # noqa: S603 - argv fixed by the test, no untrusted input
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        env={**os.environ, **env, **fab},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    yield env
+    drop_pg_database(meta_url)
+
+
+# A real LDAP directory (slapd) for the session (imported here, after ``free_port``, which it uses)
+from tests.integration.ldap_server import ldap_server  # noqa: E402, F401

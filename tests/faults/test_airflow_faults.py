@@ -37,8 +37,7 @@ from tests.faults.checks import (
     snapshot,
 )
 from tests.faults.reports import make_fault_report, pid_alive, read_mark, wait_for
-from tests.integration.conftest import airflow_home  # noqa: F401 - a fixture of this module too
-from tests.integration.ldap_server import LdapServer, ldap_server  # noqa: F401
+from tests.integration.ldap_server import LdapServer
 from tests.integration.servers import AirflowServers, running_airflow, servers_env
 
 REPORTS = {"fault_retry": {"retries": 1, "retry_delay": 0}, "fault_noretry": {}}
@@ -46,8 +45,8 @@ REPORTS = {"fault_retry": {"retries": 1, "retry_delay": 0}, "fault_noretry": {}}
 
 @pytest.fixture(scope="module")
 def airflow_servers(
-    airflow_home: dict[str, str],  # noqa: F811
-    ldap_server: LdapServer,  # noqa: F811
+    airflow_home: dict[str, str],  # the session's (tests/conftest.py), shared with tests/integration
+    ldap_server: LdapServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[AirflowServers]:
     """The servers of ``tests/integration/servers.py`` on the fault reports, with a platform database of their own."""
