@@ -231,3 +231,23 @@ def test_without_airflow_no_sender_is_registered(monkeypatch):
 def _make_due(platform: Platform) -> None:
     with platform.db.engine.begin() as conn:
         conn.execute(update(NotificationRow).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+
+
+def test_an_inline_report_puts_the_summary_at_the_top_of_the_reports_own_page(platform, notebooks, outbox):
+    rule = {"on": ["success"], "channel": "email", "conn_id": "smtp", "to": ["ops@corp.example"], "report": "inline"}
+    report = load_report(make_report(notebooks, "sales", None, "1", spec={"notify": [rule]}), teams=TEAMS)
+    notify(platform, report, finished(platform, "success", 0))
+    (mail,) = outbox.sent
+    assert mail.attachment is None
+    html = mail.message.html_body or ""
+    assert html.startswith("<html><body><h2>[success] Sales daily</h2>")
+    assert html.endswith("<hr><p>chart</p></body></html>")
+
+
+def test_a_report_over_the_size_limit_is_a_link_not_an_attachment(platform, report, outbox, monkeypatch):
+    monkeypatch.setattr(platform.settings, "notify_attach_max_bytes", 10)
+    notify(platform, report, finished(platform, "success", 0))
+    mail = outbox.sent[0]
+    assert mail.attachment is None
+    assert "over the 10-byte limit of an email" in (mail.message.html_body or "")
+    assert "Open the run in Airflow" in (mail.message.html_body or "")
