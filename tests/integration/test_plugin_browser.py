@@ -156,6 +156,12 @@ def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServe
     # compare the new run with the one before it, from the report's history
     page.goto(f"/dags/{REPORT}/plugin/nbreports-report")
     history = plugin_frame(page)
+    # subscribe from the report page: the toggle says so, and mails go to the directory's address
+    subscribe = history.locator("#subscribe")
+    expect(subscribe).to_have_attribute("aria-pressed", "false")
+    subscribe.click()
+    expect(subscribe).to_have_attribute("aria-pressed", "true")
+    expect(history.locator("#subscribe-status")).to_contain_text("admin@nbreports.test")
     # the new run (top_n 2) and a run with another top_n: other tests share this platform database
     runs = recent_runs(PlatformDB(servers.platform_db_url), REPORT, limit=50)
     new_run = next(r for r in runs if r["dag_run_id"] == dag_run["dag_run_id"])
