@@ -11,7 +11,6 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from nbreports.reports.validation import spec_error
@@ -51,6 +50,8 @@ def check_address(address: str) -> str:
     Internal domains (``.internal``, a single label) and ``.test`` are accepted; ``.local`` and
     ``localhost``, which email_validator reserves, are not.
     """
+    from email_validator import EmailNotValidError, validate_email  # here: every kernel imports this module
+
     try:
         validate_email(address, check_deliverability=False, globally_deliverable=False, test_environment=True)
     except EmailNotValidError as exc:
