@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from nbreports.reports.yaml_keys import load_yaml
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -26,7 +28,7 @@ def _report_copy(notebooks: Path, report: str, executor: str) -> Path:
     folder = notebooks / f"{report}_{executor}"
     shutil.copytree(REPO / "notebooks" / report, folder)
     spec_file = folder / "report.yaml"
-    spec = yaml.safe_load(spec_file.read_text())
+    spec = load_yaml(spec_file.read_text())  # as specs are read: `on:` stays a key
     spec.update(executor=executor, team="analytics")
     spec_file.write_text(yaml.safe_dump(spec))
     for nb in folder.glob("*.ipynb"):  # one notebook per folder, named after it

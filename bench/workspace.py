@@ -20,6 +20,7 @@ import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from bench.harness import REPO, VENV_BIN
+from nbreports.reports.yaml_keys import load_yaml
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 STAMP_CELL = (
@@ -60,7 +61,7 @@ def write_realistic(notebooks: Path, name: str = "realistic") -> Path:
     folder = notebooks / name
     shutil.copytree(source / "data", folder / "data", dirs_exist_ok=True)
     shutil.copy(source / "sales_summary.ipynb", folder / f"{name}.ipynb")
-    spec = yaml.safe_load((source / "report.yaml").read_text())
+    spec = load_yaml((source / "report.yaml").read_text())  # as specs are read: `on:` stays a key
     spec.pop("cache", None)  # every run must execute
     spec.pop("schedule", None)
     spec["title"] = "Realistic (sales summary)"

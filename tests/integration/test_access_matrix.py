@@ -115,6 +115,9 @@ PLUGIN = [
     ),
     Endpoint("restore version", "POST", f"{_P}/versions/0123456789abcdef/restore", Action.CHANGE, frozenset({404})),
     Endpoint("edit access", "PUT", f"{_P}/access", Action.CHANGE, frozenset({400}), body={"view": {"teams": ["nope"]}}),
+    Endpoint("subscription", "GET", f"{_P}/subscription", Action.VIEW),
+    Endpoint("subscribe", "PUT", f"{_P}/subscription", Action.VIEW, frozenset({400}), body={"email": "no address"}),
+    Endpoint("unsubscribe", "DELETE", f"{_P}/subscription", Action.VIEW),
     Endpoint("compare runs", "GET", f"{_P}/compare", Action.VIEW, params={"base": "{run_id}", "other": "{run_id}"}),
     Endpoint("versions", "GET", f"{_P}/versions", Action.VIEW),
     Endpoint(

@@ -22,6 +22,7 @@ from nbreports.browse.runs import recent_runs
 from nbreports.errors import CellExecutionError, ImageError, OutOfMemoryError, RunTimeoutError
 from nbreports.pods.manifest import POD_UID, WORKDIR
 from nbreports.reports.catalog import load_report
+from nbreports.reports.yaml_keys import load_yaml
 from nbreports.runs.model import Platform
 from nbreports.runs.runner import run_report
 from nbreports.storage.store import Store, open_store
@@ -71,7 +72,7 @@ def examples(tmp_path: Path) -> Path:
     folder = tmp_path / "notebooks"
     shutil.copytree(REPO / "notebooks", folder)
     for spec_file in folder.glob("*/report.yaml"):
-        spec = yaml.safe_load(spec_file.read_text())
+        spec = load_yaml(spec_file.read_text())  # as specs are read: `on:` stays a key
         spec_file.write_text(yaml.safe_dump({**spec, "executor": "podman"}))
     return folder
 
