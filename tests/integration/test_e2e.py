@@ -37,9 +37,20 @@ SUMMARY_CONF = {
 RUN_FILES = ("input.ipynb", "output.ipynb", "report.html", "scraps.json", "run.json")
 
 
+ALERTS = "alerts_e2e"  # a report of this module's own, with notify rules
+ALERT_RULES = [
+    {"on": ["failure"], "channel": "email", "conn_id": "nbreports_smtp", "to": ["owner-e2e@nbreports.test"]},
+    {"on": ["failure"], "channel": "webhook", "conn_id": "nbreports_webhook"},
+]
+
+
 @pytest.fixture(scope="module")
 def servers(airflow_servers: AirflowServers) -> AirflowServers:
     started = time.monotonic()
+    # added while the servers run: the dag-processor's next parse finds it while the examples load
+    code = 'if fail:\n    raise ValueError("the e2e check failed")'
+    notebooks = Path(airflow_servers.env["NBREPORTS_NOTEBOOKS_DIR"])
+    make_report(notebooks, ALERTS, "fail: bool = True", code, spec={"notify": ALERT_RULES})
     airflow_servers.wait_for_dags(REPORTS)
     airflow_servers.timings["dags_loaded"] = time.monotonic() - started
     return airflow_servers
@@ -226,22 +237,14 @@ def test_failing_quality_check_ends_failed_with_output_kept(servers, runs, platf
 
 
 def test_a_failure_through_the_scheduler_is_mailed_and_posted_and_recorded_on_the_run(servers, notify_sinks, platform):
-    """A report added while the servers run: parsed, triggered, failed; Airflow's notifiers tell its owner."""
+    """A report added while the servers ran (``servers``): triggered, failed; Airflow's notifiers tell its owner."""
     mail, hooks = notify_sinks
-    rules = [
-        {"on": ["failure"], "channel": "email", "conn_id": "nbreports_smtp", "to": ["owner-e2e@nbreports.test"]},
-        {"on": ["failure"], "channel": "webhook", "conn_id": "nbreports_webhook"},
-    ]
-    code = 'if fail:\n    raise ValueError("the e2e check failed")'
-    make_report(
-        Path(servers.env["NBREPORTS_NOTEBOOKS_DIR"]), "alerts_e2e", "fail: bool = True", code, spec={"notify": rules}
-    )
-    servers.wait_for_dags(["alerts_e2e"], timeout=150)
-    resp = servers.trigger("alerts_e2e", {"fail": True})
+    servers.wait_for_dags([ALERTS], timeout=150)
+    resp = servers.trigger(ALERTS, {"fail": True})
     assert resp.status_code == 200, resp.text
     run = wait(servers, resp.json())
     assert run["state"] == "failed"
-    run_id = record_of(platform.db, "alerts_e2e", run["dag_run_id"])["run_id"]
+    run_id = record_of(platform.db, ALERTS, run["dag_run_id"])["run_id"]
 
     message = mail.wait_for(lambda m: "owner-e2e@nbreports.test" in m["X-Envelope-To"])
     assert message["Subject"] == "[failed] alerts e2e"
