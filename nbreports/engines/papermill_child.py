@@ -44,6 +44,11 @@ def _watch_parent(parent: int) -> None:
 
 
 _current_cell: int | None = None
+# Kernels started at once on one host can pick the same free TCP port (jupyter_client chooses
+# ports by binding to 0 and closing): the loser dies before answering kernel_info. No cell has
+# run then, so the child starts the kernel again, up to KERNEL_STARTS times in all.
+KERNEL_STARTS = 3
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
 
 
 def _on_cell_start(cell: Any, cell_index: int) -> None:
@@ -61,17 +66,24 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     os.environ.update(job["env"])  # the kernel inherits it: store location, report and run id (no database)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
-        papermill.execute_notebook(
-            job["input_path"],
-            job["output_path"],
-            kernel_name=job["kernel"],
-            cwd=job["cwd"],
-            log_output=True,
-            progress_bar=False,
-            execution_timeout=job["cell_timeout"],
-            request_save_on_cell_execute=True,
-            on_cell_start=_on_cell_start,
-        )
+        for start in range(1, KERNEL_STARTS + 1):
+            try:
+                papermill.execute_notebook(
+                    job["input_path"],
+                    job["output_path"],
+                    kernel_name=job["kernel"],
+                    cwd=job["cwd"],
+                    log_output=True,
+                    progress_bar=False,
+                    execution_timeout=job["cell_timeout"],
+                    request_save_on_cell_execute=True,
+                    on_cell_start=_on_cell_start,
+                )
+                break
+            except RuntimeError as exc:  # no cell ran yet: starting the kernel again is safe
+                if start == KERNEL_STARTS or _current_cell is not None or KERNEL_START_FAILED not in str(exc):
+                    raise
+                logging.warning("the kernel died while starting (%s); starting it again", exc)
         return ExecutionResult(status=RunStatus.SUCCESS).to_dict()
     except PapermillExecutionError as exc:
         result = ExecutionResult.failure(
