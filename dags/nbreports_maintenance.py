@@ -107,7 +107,7 @@ def nbreports_reconcile() -> None:
         from operators.notify import notify_lost, retry_notifications
 
         hook = _hook()
-        notify_lost(hook, [run["report"] for run in lost], [run["run_id"] for run in lost])
+        notify_lost(hook, [(run["report"], run["run_id"]) for run in lost])
         return retry_notifications(hook)
 
     notifications(lost_runs())  # type: ignore[arg-type]  # TaskFlow passes the XCom, typed as XComArg

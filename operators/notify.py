@@ -17,10 +17,11 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nbreports.access.teams import load_teams, teams_path
+from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.errors import NbreportsError, NotifyError, SpecError
 from nbreports.notify.dispatch import notify_run, retry_due
 from nbreports.notify.senders import Outgoing, register_sender
@@ -97,6 +98,16 @@ def register_airflow_senders() -> None:
 register_airflow_senders()
 
 
+def _find(hook: NbreportsHook, name: str) -> Report:
+    """The report ``name`` from the notebooks folder the settings name (its derived facts cached)."""
+    return find_report(hook.settings.resolved_notebooks_dir, name, hook.settings.derived_cache_dir)
+
+
+def _teams(hook: NbreportsHook) -> TeamsConfig:
+    """The teams file beside the notebooks folder (or NBREPORTS_TEAMS_FILE): who a team rule writes to."""
+    return load_teams(teams_path(hook.settings.resolved_notebooks_dir))
+
+
 def _redactor(hook: NbreportsHook, report: Report) -> Redactor:
     """The run's secrets: the platform's and the values of the connections and variables its spec lists."""
     spec = report.spec
@@ -108,19 +119,17 @@ def notify_published(hook: NbreportsHook, report: Report, run_id: str) -> None:
     if not report.spec.notify:
         return
     try:
-        teams = load_teams(teams_path(hook.settings.resolved_notebooks_dir))
-        for row in notify_run(hook.platform, report, run_id, teams, _redactor(hook, report)):
+        for row in notify_run(hook.platform, report, run_id, _teams(hook), _redactor(hook, report)):
             log.info("notification %s (%s, %s): %s", row.id, row.event, row.channel, row.status)
     except Exception as exc:  # the run is published already: a notification never fails it
         log.warning("the notifications of run %s could not be sent: %s", run_id, exc)
 
 
-def notify_lost(hook: NbreportsHook, reports: list[str], run_ids: list[str]) -> None:
-    """The failure notifications of runs the reconcile DAG just recorded lost."""
-    folder, cache = hook.settings.resolved_notebooks_dir, hook.settings.derived_cache_dir
-    for name, run_id in zip(reports, run_ids, strict=True):
+def notify_lost(hook: NbreportsHook, lost: list[tuple[str, str]]) -> None:
+    """The failure notifications of the runs (report, run id) the reconcile DAG just recorded lost."""
+    for name, run_id in lost:
         try:
-            report = find_report(folder, name, cache)
+            report = _find(hook, name)
         except NbreportsError as exc:  # removed or broken since the run started: nobody to ask who is told
             log.warning("no notifications for lost run %s: %s", run_id, exc)
             continue
@@ -135,16 +144,15 @@ def notify_retry(context: Any) -> None:
         if not plan.get("run_id"):
             return
         hook = NbreportsHook()
-        report = find_report(hook.settings.resolved_notebooks_dir, plan["report"], hook.settings.derived_cache_dir)
+        report = _find(hook, plan["report"])
         if not report.spec.notify:
             return
-        teams = load_teams(teams_path(hook.settings.resolved_notebooks_dir))
         error = str(context.get("exception") or "") or None
         notify_run(
             hook.platform,
             report,
             plan["run_id"],
-            teams,
+            _teams(hook),
             _redactor(hook, report),
             retrying=True,
             try_number=int(ti.try_number),
@@ -156,11 +164,11 @@ def notify_retry(context: Any) -> None:
 
 def retry_notifications(hook: NbreportsHook) -> dict[str, int]:
     """Try every delivery that is due again, each with its report's redactor; counts by outcome."""
-    folder, cache = hook.settings.resolved_notebooks_dir, hook.settings.derived_cache_dir
 
+    @cache  # one report's deliveries share its secrets: its connections are read once per pass
     def redactor_for(name: str) -> Redactor:
         try:
-            return _redactor(hook, find_report(folder, name, cache))
+            return _redactor(hook, _find(hook, name))
         except Exception:  # a report gone or broken since: its platform secrets still apply
             return Redactor(hook.platform.secrets)
 
