@@ -37,6 +37,9 @@ from nbreports_ui.services import disk_report, disk_reports, notebooks_dir, plat
 
 ReportName = Annotated[str, Path(pattern=REPORT_NAME.pattern, description="Report name (= its DAG id)")]
 RunId = Annotated[str, Path(pattern=RUN_ID.pattern, description="Report run id (nbreports, not Airflow)")]
+VersionPrefix = Annotated[
+    str, Path(pattern=r"^[0-9a-fA-F]{8,64}$", description="A notebook version's sha256, or a prefix of 8+ hex digits")
+]
 
 # The simple auth manager's roles, spelled as FAB's built-in roles (so "Admin" means the same in both).
 SIMPLE_ROLES = {"ADMIN": "Admin", "OP": "Op", "USER": "User", "VIEWER": "Viewer"}

@@ -9,6 +9,7 @@ the audit log in ``audit_api.py``, subscriptions and what a run's JSON says of i
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,11 +18,12 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
 from nbreports.browse import catalog, compare, runs, versions
-from nbreports.errors import BadQuery, NbreportsError, StoreError
+from nbreports.errors import BadQuery, NbreportsError, StoreError, VersionNotFound
+from nbreports.history.versions import show_version
 from nbreports.identifiers import SHA256
 from nbreports.reports.parameters import parameters_from_dicts
 from nbreports.storage.store import Store
-from nbreports_ui.access import AnyUser, ReportAccess, RunId, ViewReport, ordered, visible_reports
+from nbreports_ui.access import AnyUser, ReportAccess, RunId, VersionPrefix, ViewReport, ordered, visible_reports
 from nbreports_ui.notify_api import run_notifications
 from nbreports_ui.services import disk_report, disk_reports, platform
 
@@ -253,3 +255,34 @@ def compare_versions(
     except StoreError as exc:
         raise _not_found(str(exc)) from exc
     return {"report": access.report, "base": base, "other": other, "notebook_diff": diff}
+
+
+def notebook_cells(data: bytes) -> list[dict[str, Any]]:
+    """A stored notebook's cells as text, in order (the index is the search's ``cell``); lenient with odd JSON."""
+    try:
+        cells = json.loads(data).get("cells") or []
+    except (ValueError, AttributeError):
+        return []
+    out = []
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source", "")
+        out.append(
+            {
+                "index": index,
+                "id": cell.get("id"),
+                "cell_type": str(cell.get("cell_type", "raw")),
+                "source": "".join(source) if isinstance(source, list) else str(source),
+            }
+        )
+    return out
+
+
+@router.get("/reports/{report}/versions/{version}", summary="One notebook version: its record and its cells as text")
+def get_version(access: ViewReport, version: VersionPrefix) -> dict[str, Any]:
+    try:
+        row, data = show_version(platform().store, platform().db, access.report, version)
+    except (VersionNotFound, StoreError) as exc:
+        raise _not_found(str(exc)) from exc
+    return {"report": access.report, "version": row, "cells": notebook_cells(data)}

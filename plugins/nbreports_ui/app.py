@@ -18,6 +18,8 @@ GET  /api/reports/{r}/runs/{id}, .../output.ipynb          view    the run must 
 GET  /api/reports/{r}/dag-runs/{dag_run}                   view    the report's runs only (same JSON)
 GET  /api/reports/{r}/compare?base&other                   view    both runs must be the report's
 GET  /api/reports/{r}/versions, /versions/compare          view    the report's versions only
+GET  /api/reports/{r}/versions/{sha}  (8+ hex digits)      view    the report's versions only (404);
+                                                                   its cells as text
 GET  /api/reports/{r}/audit                                view    the report's entries; addresses
                                                                    only for those who may change
 GET  /api/audit                                            admin   every report (or ?report=)
@@ -30,7 +32,8 @@ DELETE /api/reports/{r}/subscription                       view    the user's ow
 GET  /api/openapi.json, /static/{name}, /                  user    (no report data)
 GET  /content/reports/{r}/runs/{id}/report.html            view    the run must be the report's
 GET  /reports/{r}, /runs/{id}, /dag-runs/{d}, /compare,    view    page shells; an unknown report
-     /versions/compare                                             still gets its shell (it says so)
+     /versions/compare, /versions/{sha}                            still gets its shell (it says so)
+GET  /search                                               user    page shell
 =========================================================  ======  ===================================
 
 401 without a user; 404 for a report nobody knows; 403 (naming only the action and the name

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from nbreports.identifiers import SHA256
-from nbreports_ui.access import AnyUser, RunId, ViewPage
+from nbreports_ui.access import AnyUser, RunId, VersionPrefix, ViewPage
 from nbreports_ui.content import SANDBOX
 
 HERE = Path(__file__).parent
@@ -92,6 +92,16 @@ def compare_versions_page(
     other: Annotated[str, Query(pattern=SHA256.pattern)],
 ) -> HTMLResponse:
     return _page(request, "versions", f"{access.report} · versions", report=access.report, base=base, other=other)
+
+
+@router.get("/reports/{report}/versions/{version}")
+def version_page(request: Request, access: ViewPage, version: VersionPrefix) -> HTMLResponse:
+    return _page(request, "version", f"{access.report} · {version[:12]}", report=access.report, version=version)
+
+
+@router.get("/search")
+def search_page(request: Request, user: AnyUser) -> HTMLResponse:
+    return _page(request, "search", "Search")
 
 
 @router.get("/static/{name}")

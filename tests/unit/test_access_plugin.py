@@ -128,6 +128,7 @@ def read_urls(report: str) -> list[str]:
         f"{api}/compare?base={run}&other={other}",
         f"{api}/versions",
         f"{api}/versions/compare?base={sha}&other={sha}",
+        f"{api}/versions/{sha[:12]}",
         f"{api}/audit",
         f"/content/reports/{report}/runs/{run}/report.html",
         f"/reports/{report}",
@@ -135,6 +136,7 @@ def read_urls(report: str) -> list[str]:
         f"/reports/{report}/dag-runs/none",
         f"/reports/{report}/compare?base={run}&other={other}",
         f"/reports/{report}/versions/compare?base={sha}&other={sha}",
+        f"/reports/{report}/versions/{sha}",
     ]
 
 
@@ -156,13 +158,14 @@ def test_every_route_depends_on_the_user() -> None:
         return any(d.call is get_user or needs_user(d) for d in dependant.dependencies)
 
     routes = [r for r in app.routes if isinstance(r, APIRoute)]
-    assert len(routes) >= 23
+    assert len(routes) >= 29
     assert [r.path for r in routes if not needs_user(r.dependant)] == []
 
 
 def test_without_a_user_everything_is_401(env: SimpleNamespace) -> None:
     report = "sales_summary"
-    urls = [*read_urls(report), "/api/reports", "/api/audit", "/", "/static/app.js", "/api/openapi.json"]
+    urls = [*read_urls(report), "/api/reports", "/api/audit", "/", "/search"]
+    urls += ["/static/app.js", "/api/openapi.json"]
     for url in urls:
         assert env.client.get(url).status_code == 401, url
     for method, url in [("POST", f"/api/reports/{report}/notebook"), ("PUT", f"/api/reports/{report}/access"),

@@ -3,6 +3,8 @@ import { catalogPage } from "./pages/catalog";
 import { comparePage } from "./pages/compare";
 import { reportPage } from "./pages/report";
 import { runPage } from "./pages/run";
+import { searchPage } from "./pages/search";
+import { versionPage } from "./pages/version";
 import { versionsPage } from "./pages/versions";
 import { fail } from "./lib/ui";
 import type { Context } from "./lib/context";
@@ -15,6 +17,8 @@ export const PAGES: Readonly<Record<string, Page>> = {
   run: (ctx) => runPage(ctx),
   compare: comparePage,
   versions: versionsPage,
+  version: (ctx) => versionPage(ctx),
+  search: (ctx) => searchPage(ctx),
 };
 
 export async function start(ctx: Context): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { airflow, airflowLink, canNavigateTop, compareUrl, htmlUrl, navigateTop, runUrl } from "../src/lib/links";
+import { airflow, airflowLink, canNavigateTop, compareUrl, htmlUrl, navigateTop, runUrl, searchUrl, versionUrl }
+  from "../src/lib/links";
 import { context, fakeApi } from "./helpers";
 
 function framedWindow(sandbox: string | null): { win: Window; topDoc: Document } {
@@ -19,6 +20,12 @@ describe("links", () => {
     expect(runUrl(ctx, "a b", "r/1")).toBe("/nbreports/reports/a%20b/runs/r%2F1");
     expect(htmlUrl(ctx, "r", "1")).toBe("/nbreports/content/reports/r/runs/1/report.html");
     expect(compareUrl(ctx, "r", "a", "b&c")).toBe("/nbreports/reports/r/compare?base=a&other=b%26c");
+    expect(versionUrl(ctx, "r", "abc", 3, "a&b")).toBe("/nbreports/reports/r/versions/abc?cell=3&q=a%26b#cell-3");
+    expect(versionUrl(ctx, "r", "abc", 0)).toBe("/nbreports/reports/r/versions/abc?cell=0#cell-0");
+    expect(versionUrl(ctx, "r", "abc")).toBe("/nbreports/reports/r/versions/abc");
+    expect(searchUrl(ctx, "rev* team:x", 2)).toBe("/nbreports/search?q=rev*+team%3Ax&page=2");
+    expect(searchUrl(ctx, "x", 1)).toBe("/nbreports/search?q=x");
+    expect(searchUrl(ctx)).toBe("/nbreports/search");
     expect(airflow.dagRun("d", "manual__2024-01-01T00:00:00+00:00"))
       .toBe("/dags/d/runs/manual__2024-01-01T00%3A00%3A00%2B00%3A00");
   });

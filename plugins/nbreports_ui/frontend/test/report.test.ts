@@ -31,6 +31,8 @@ describe("report page", () => {
     expect(go?.target).toBe("_top");
     expect(ctx.app.querySelector("svg.chart")).not.toBeNull();
     expect(ctx.app.textContent).toContain(`diff with ${"a".repeat(12)}`);
+    const version = ctx.app.querySelector<HTMLAnchorElement>("#versions a.version-link");
+    expect(version?.getAttribute("href")).toBe(`/nbreports/reports/sales_summary/versions/${"b".repeat(64)}`);
     expect(ctx.app.querySelector("#history-range")?.textContent).toBe("1–2 of 2");
   });
 

@@ -22,6 +22,22 @@ export const compareUrl = (ctx: Context, report: string, base: string, other: st
   `${reportUrl(ctx, report)}/compare?base=${enc(base)}&other=${enc(other)}`;
 export const versionsCompareUrl = (ctx: Context, report: string, base: string, other: string): string =>
   `${reportUrl(ctx, report)}/versions/compare?base=${enc(base)}&other=${enc(other)}`;
+/** One notebook version's page, at a cell (highlighted and scrolled to), with the words of `q` marked in it. */
+export const versionUrl = (ctx: Context, report: string, sha: string, cell?: number | null, q?: string): string => {
+  const params = new URLSearchParams();
+  const at = cell ?? null;
+  if (at !== null) params.set("cell", String(at));
+  if (q) params.set("q", q);
+  const query = params.toString();
+  return `${reportUrl(ctx, report)}/versions/${enc(sha)}${query ? `?${query}` : ""}${at !== null ? `#cell-${at}` : ""}`;
+};
+export const searchUrl = (ctx: Context, q?: string, page?: number): string => {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  if (page && page > 1) params.set("page", String(page));
+  const query = params.toString();
+  return `${ctx.root}/search${query ? `?${query}` : ""}`;
+};
 export const catalogUrl = (ctx: Context, query?: Record<string, string>): string => {
   const q = new URLSearchParams(query ?? {}).toString();
   return `${ctx.root}/${q ? `?${q}` : ""}`;

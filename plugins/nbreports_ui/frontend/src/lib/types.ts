@@ -199,3 +199,63 @@ export interface VersionComparison {
   other: string;
   notebook_diff: NotebookDiff;
 }
+
+/** One stored notebook version and its cells as text (GET /api/reports/{r}/versions/{sha}). */
+export interface VersionCell {
+  /** the cell's position in the notebook, 0-based (what a search hit's `cell` names) */
+  index: number;
+  id: string | null;
+  cell_type: string;
+  source: string;
+}
+
+export interface VersionDetail {
+  report: string;
+  version: {
+    sha256: string;
+    size?: number;
+    kernel?: string | null;
+    source?: string | null;
+    author?: string | null;
+    origin?: string | null;
+    created_at: string | null;
+  };
+  cells: VersionCell[];
+}
+
+export type HitKind = "code" | "markdown" | "raw" | "output" | "scrap" | "parameter" | "error" | "report";
+
+/** A piece of a hit's snippet: `hit` pieces are the matched words. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+/** One search hit (plugins/nbreports_ui/search_api.py over nbreports.search). */
+export interface SearchHit {
+  report: string;
+  title: string;
+  kind: HitKind;
+  at: string | null;
+  version: string | null;
+  /** how many versions hold that cell */
+  versions: number | null;
+  cell: number | null;
+  cell_id: string | null;
+  run_id: string | null;
+  status: string | null;
+  /** a scrap's or parameter's name */
+  name: string | null;
+  snippet: SnippetPart[];
+  /** the page it came from: the run, the version at the cell, or the report */
+  url: string;
+}
+
+export interface SearchPage {
+  total: number;
+  page: number;
+  per_page: number;
+  /** the query as the server read it */
+  query: string;
+  hits: SearchHit[];
+}

@@ -1,8 +1,10 @@
-// The catalog: every report the reader may see, with filters by words, owner and tag.
+// The catalog: every report the reader may see, with filters by words, owner and tag; in its header
+// the search box of the full-text search (pages/search.ts) over notebooks and runs.
 import { h } from "../lib/dom";
 import { percent, when } from "../lib/format";
 import { reportUrl, runUrl } from "../lib/links";
 import { badge, header, table, type Column } from "../lib/ui";
+import { searchForm } from "./search";
 import type { Context } from "../lib/context";
 import type { CatalogEntry, ReportList } from "../lib/types";
 
@@ -43,7 +45,7 @@ export function filterForm(filters: Filters, all: readonly CatalogEntry[]): HTML
 }
 
 export function renderCatalog(ctx: Context, filters: Filters, all: ReportList, shown: ReportList): void {
-  ctx.app.replaceChildren(header(ctx, "Reports", []), filterForm(filters, all.reports),
+  ctx.app.replaceChildren(header(ctx, "Reports", [], searchForm(ctx, "", "catalog-search")), filterForm(filters, all.reports),
     h("p", { class: "muted", id: "catalog-count", text: `${shown.total} of ${all.total} reports` }),
     table(catalogColumns(ctx), shown.reports, "No report matches."));
 }

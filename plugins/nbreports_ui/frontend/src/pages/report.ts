@@ -5,7 +5,7 @@ import { ApiError } from "../lib/api";
 import { h, setText } from "../lib/dom";
 import { json, pageRange, paramLines, percent, seconds, short, when } from "../lib/format";
 import { KeyedTable } from "../lib/keyed";
-import { airflow, airflowLink, compareUrl, runUrl, versionsCompareUrl } from "../lib/links";
+import { airflow, airflowLink, compareUrl, runUrl, versionsCompareUrl, versionUrl } from "../lib/links";
 import { poll, type Poller } from "../lib/poll";
 import { badge, facts, fail, header, section, table, type Column } from "../lib/ui";
 import { durationChart } from "./chart";
@@ -159,7 +159,8 @@ export class History {
 export function versionsSection(ctx: Context, name: string, data: VersionList, onRestore?: () => void): HTMLElement {
   const list = data.versions;
   return section("Notebook versions", table([
-    { label: "Version", cell: (v) => h("code", { title: v.sha256, text: short(v.sha256) }) },
+    { label: "Version", cell: (v) => h("a", { class: "version-link", href: versionUrl(ctx, name, v.sha256) },
+      h("code", { title: v.sha256, text: short(v.sha256) })) },
     { label: "Source", cell: (v) => v.source ?? "—" },
     { label: "First seen", cell: (v) => when(v.created_at) },
     { label: "Runs", cell: (v) => v.runs },
