@@ -18,6 +18,7 @@ boto, SQLAlchemy, YAML) are wrapped with ``raise ... from`` so the cause stays v
     ├── VersionNotFound      no (or more than one) notebook version matches
     ├── BackupError          a backup is missing, incomplete or cannot be restored
     ├── BadQuery             a filter, cursor or page size sent to the read side cannot be used
+    │   └── SearchQueryError  a search query that cannot be read (names the position and what was expected)
     ├── DatabaseError        the platform database could not be reached or migrated
     ├── NotifyError          a notification could not be delivered (recorded, retried; never fails a run)
     └── ExecutionError       the notebook ran and failed (output notebook is saved first)
@@ -132,6 +133,18 @@ class BackupError(NbreportsError):
 
 class BadQuery(NbreportsError):
     """A filter, cursor or page size sent to the read side cannot be used (the API answers 400)."""
+
+
+class SearchQueryError(BadQuery):
+    """A search query cannot be read: the message says where (``position``, 0-based) and what was expected."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.message = message
+        self.position = position
+        super().__init__(message if position is None else f"{message} (at character {position + 1})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.position))
 
 
 class DatabaseError(NbreportsError):

@@ -111,6 +111,18 @@ class Settings(BaseSettings):
         "by the nbreports_reconcile DAG, 1, 5, 15 and 60 minutes apart).",
     )
 
+    search_max_chars: int = Field(
+        default=20_000,
+        gt=0,
+        description="Characters of one document the search index keeps: a cell's source, one cell's text "
+        "outputs, a scrap, a run's parameters or error. Text beyond it cannot be found.",
+    )
+    search_max_attempts: int = Field(
+        default=5,
+        gt=0,
+        description="Tries of a version or run the search index failed to take (the first at the save or "
+        "publish, the rest by the nbreports_reconcile DAG) before only a reindex picks it up.",
+    )
     author: str | None = Field(
         default=None,
         validation_alias=AliasChoices("NBREPORTS_AUTHOR", "JUPYTERHUB_USER"),

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from nbreports.errors import BackupError, DatabaseError, StoreError, UnsafePathError
 from nbreports.history.versions import write_restored
 from nbreports.identifiers import REPORT_NAME
-from nbreports.storage.database import PlatformDB
+from nbreports.storage.database import PlatformDB, dialect_insert
 from nbreports.storage.files import write_file_atomic
 from nbreports.storage.store import Store
 from nbreports.storage.tables import Base
@@ -198,9 +198,6 @@ def _as_utc(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str,
 
 def _merge_rows(db: PlatformDB, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     """Insert the rows that are missing; rows that exist win. Surrogate ids are assigned afresh."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.engine.dialect.name]
     counts = {}
     try:
         with db.engine.begin() as conn:
@@ -215,7 +212,7 @@ def _merge_rows(db: PlatformDB, tables: dict[str, list[dict[str, Any]]]) -> dict
                 inserted = 0
                 for row in rows:
                     values = {k: v for k, v in row.items() if k in known}
-                    stmt = insert(table).values(**values).on_conflict_do_nothing()
+                    stmt = dialect_insert(db.engine, table).values(**values).on_conflict_do_nothing()
                     # RETURNING, not rowcount: psycopg 3 reports -1 for these inserts
                     inserted += conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
                 counts[table.name] = inserted

@@ -32,6 +32,7 @@ from nbreports.errors import CorruptObjectError, DatabaseError, StoreError, Vers
 from nbreports.identifiers import check_report_name
 from nbreports.reports.folder import notebook_file
 from nbreports.reports.spec import SPEC_FILE, load_spec
+from nbreports.search.hooks import version_saved
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.files import write_file_atomic
 from nbreports.storage.store import Store
@@ -92,6 +93,8 @@ def save_version(
     now = datetime.now(UTC)
     store_content(store, sha, nb_bytes)
     first = db.add_version(report, sha, len(nb_bytes), kernel, source, author=author, origin=origin, created_at=now)
+    if first:
+        version_saved(db, report, sha, nb_bytes, now)
     if not first and not log_known:
         return sha
     event = {

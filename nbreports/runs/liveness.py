@@ -34,6 +34,7 @@ from nbreports.engines import ExecutionResult
 from nbreports.errors import DatabaseError, StoreError
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.states import FailureKind, RunStatus
+from nbreports.search.hooks import run_published
 from nbreports.storage.store import Store
 from nbreports.storage.tables import RunRow
 
@@ -150,6 +151,7 @@ def record_lost(platform: Platform, row: RunRow, reason: str) -> dict[str, Any]:
         platform.db.update_run(
             row.run_id, status=RunStatus.FAILED, failure_kind=FailureKind.LOST, error=result.error, ended_at=ended
         )
+        run_published(platform.db, row.report, row.run_id, None, {})  # found by its error
         return record
     return publish(platform, plan, result)
 

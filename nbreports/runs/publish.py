@@ -25,6 +25,7 @@ from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.render import render_html
 from nbreports.runs.scraps import read_scraps, small_scraps
 from nbreports.runs.states import FailureKind, RunStatus
+from nbreports.search.hooks import run_published
 from nbreports.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def _publish(platform: Platform, plan: RunPlan, result: ExecutionResult) -> dict
         image_digest=pod.get("image_digest") or plan.image_digest,  # what the pod ran, else what prepare resolved
         peak_memory_bytes=record["peak_memory_bytes"],
     )
+    run_published(platform.db, plan.report, plan.run_id, nb, scraps)  # the masked output: no secret is indexed
     return record
 
 
@@ -146,6 +148,7 @@ def _publish_cache_hit(platform: Platform, plan: RunPlan) -> dict[str, Any]:
         html_uri=record["html_uri"],
         scraps=record["scraps"],
     )
+    run_published(platform.db, plan.report, plan.run_id, None, {})  # found through the run it reuses
     return record
 
 

@@ -35,7 +35,7 @@ def _alembic_config(url: str) -> Any:
 
 # The newest migration in migrations/versions (a test checks it is Alembic's head). Knowing it
 # lets a process see that the schema is current with one query, without importing Alembic.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 
 def _current_revision(engine: sa.Engine) -> str | None:
@@ -88,7 +88,17 @@ def _migrated_engine(url: str) -> sa.Engine:
     return engine
 
 
-def _table(row: type[Base]) -> sa.Table:
+def dialect_insert(engine: sa.Engine, table: sa.Table) -> Any:
+    """The database's own INSERT, which has ``ON CONFLICT``: PostgreSQL's or SQLite's."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    inserts = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if engine.dialect.name not in inserts:  # pragma: no cover - only the two supported databases
+        raise DatabaseError(f"unsupported platform database dialect {engine.dialect.name!r}")
+    return inserts[engine.dialect.name](table)
+
+
+def table_of(row: type[Base]) -> sa.Table:
     """The Table a row class is mapped to (SQLAlchemy types ``__table__`` as any FromClause)."""
     table = row.__table__
     if not isinstance(table, sa.Table):
@@ -111,13 +121,7 @@ class PlatformDB:
 
         Returns whether a row was written. RETURNING tells, where ``rowcount`` does not (psycopg 3).
         """
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = self.engine.dialect.name
-        inserts = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-        if dialect not in inserts:  # pragma: no cover - only the two supported databases
-            raise DatabaseError(f"unsupported platform database dialect {dialect!r}")
-        stmt: Any = inserts[dialect](table).values(**values)
+        stmt: Any = dialect_insert(self.engine, table).values(**values)
         if update:
             stmt = stmt.on_conflict_do_update(
                 index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
@@ -135,14 +139,14 @@ class PlatformDB:
 
         Returns whether a row was written; for the side tables of other packages (notify).
         """
-        return self._insert(_table(row), values, keys, update)
+        return self._insert(table_of(row), values, keys, update)
 
     def upsert_report(
         self, name: str, title: str, owner: str, team: str, spec: dict[str, Any], parameters: list[dict[str, Any]]
     ) -> None:
         """Record (or refresh) a report's title, owner, team, spec and parameters."""
         self._insert(
-            _table(ReportRow),
+            table_of(ReportRow),
             {
                 "name": name,
                 "title": title,
@@ -169,7 +173,7 @@ class PlatformDB:
     ) -> bool:
         """Record a notebook version of ``report``; False when it was known already."""
         return self._insert(
-            _table(NotebookVersionRow),
+            table_of(NotebookVersionRow),
             {
                 "report": report,
                 "sha256": sha256,

@@ -1,4 +1,4 @@
-"""The platform database's tables: reports, versions, runs, the audit log, notifications (SQLAlchemy ORM rows).
+"""The platform database's tables: reports, versions, runs, the audit log, notifications, search (ORM rows).
 
 The schema is created and changed only by the Alembic migrations in ``storage/migrations``.
 """
@@ -169,3 +169,51 @@ class SubscriptionRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     roles: Mapped[list[str]] = mapped_column(JSON)  # their Airflow roles when they last subscribed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SearchDocumentRow(Base):
+    """One searchable piece of a report (``nbreports.search``, migration 0007): a cell, a run's part, the report.
+
+    ``scope`` says whose: ``v`` for a report's notebook cells (one row per distinct cell content,
+    with the newest and first versions holding it), a run id for a run's parameters, scraps,
+    outputs and error, ``r`` for the report's own description. ``terms`` is the text as the index's
+    words; the full-text index over it is the backend's (FTS5 table or a generated ``tsvector``).
+    """
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("report", "scope", "key", name="uq_search_document"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    report: Mapped[str] = mapped_column(String(63))
+    scope: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))  # a search Kind
+    version: Mapped[str | None] = mapped_column(String(64))  # a cell: the newest version holding it
+    first_version: Mapped[str | None] = mapped_column(String(64))  # a cell: the first version holding it
+    versions: Mapped[int | None] = mapped_column(Integer)  # a cell: how many versions hold it
+    run_id: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str | None] = mapped_column(String(20))  # a run's status
+    cell: Mapped[int | None] = mapped_column(Integer)  # the cell's index (in ``version``, or the run's notebook)
+    cell_id: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(300))  # a scrap's name
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # a cell: last seen; a run: started
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # a cell: first seen
+    body: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text)
+
+
+class SearchSourceRow(Base):
+    """A version, run or report as the search index has it: indexed, or failed and when to try again."""
+
+    __tablename__ = "search_sources"
+    __table_args__ = (Index("ix_search_sources_status_next", "status", "next_attempt_at"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # version, run, report
+    report: Mapped[str] = mapped_column(String(63), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(128), primary_key=True)  # a version's sha256, a run id, '' for a report
+    status: Mapped[str] = mapped_column(String(10))  # indexed, failed, given-up
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

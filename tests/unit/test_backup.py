@@ -87,7 +87,17 @@ def test_restore_after_deleting_a_report_notebook_and_its_records(store, db, not
 
     again = restore_backup(store, db, notebooks, DAY, overwrite=True)  # merging twice adds nothing
     assert again["database_rows"] == dict.fromkeys(
-        ("reports", "notebook_versions", "runs", "audit_log", "notifications", "subscriptions"), 0
+        (
+            "reports",
+            "notebook_versions",
+            "runs",
+            "audit_log",
+            "notifications",
+            "subscriptions",
+            "search_documents",
+            "search_sources",
+        ),
+        0,
     )
     assert again["overwritten"] == ["ops/ops.ipynb"]
     assert any(s["source"] == "pre-restore" for s in list_saves(store, db, "ops"))  # the edit was kept as a version
