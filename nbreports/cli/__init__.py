@@ -10,17 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nbreports.cli import access, history, maintenance, runs
+from nbreports.cli import access, history, maintenance, runs, search
 from nbreports.errors import NbreportsError
 from nbreports.settings import get_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``nbr`` command line: every subcommand of ``runs``, ``history`` and ``maintenance``."""
+    """The ``nbr`` command line: every subcommand of ``runs``, ``history``, ``maintenance``, ``search``, ``access``."""
     parser = argparse.ArgumentParser(prog="nbr", description=__doc__.split("\n")[0])
     access.add_global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (runs, history, maintenance, access):
+    for module in (runs, history, maintenance, search, access):
         module.add_parsers(sub)
     return parser
 

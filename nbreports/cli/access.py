@@ -15,6 +15,7 @@ from typing import Any
 from nbreports.access.policy import ALL_ACTIONS, Action, Principal, actions_for
 from nbreports.access.rules import ReportRules
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
+from nbreports.cli.search import maintenance_action
 from nbreports.errors import AccessDenied
 from nbreports.settings import Settings
 
@@ -58,7 +59,9 @@ def enforce(args: argparse.Namespace, settings: Settings) -> None:
     teams, rules = _teams_and_rules(settings)
     who = principal(args.as_user, args.role, teams)
     needed = COMMAND_ACTIONS.get(args.command)
-    if args.command == "reports":
+    if args.command == "search":
+        needed = "admin" if maintenance_action(args) else None
+    if args.command in ("reports", "search") and needed is None:
         args.only = {name for name, r in rules.items() if Action.VIEW in actions_for(who, r)}
     elif needed == "admin":
         if who.roles.isdisjoint(teams.admin_roles):

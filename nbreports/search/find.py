@@ -36,6 +36,11 @@ class ReportFacts:
     owner: str
     tags: tuple[str, ...] = ()
 
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> ReportFacts:
+        """From a catalog entry (``browse.catalog.report_entries``)."""
+        return cls(entry["name"], entry["title"], entry["team"], entry["owner"], tuple(entry["tags"]))
+
 
 @dataclass(frozen=True)
 class Hit:
