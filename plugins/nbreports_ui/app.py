@@ -20,6 +20,9 @@ GET  /api/reports/{r}/compare?base&other                   view    both runs mus
 GET  /api/reports/{r}/versions, /versions/compare          view    the report's versions only
 GET  /api/reports/{r}/versions/{sha}  (8+ hex digits)      view    the report's versions only (404);
                                                                    its cells as text
+GET  /api/search?q&page&per_page                           user    hits of the reports the user may
+                                                                   view only, before ranking, counting
+                                                                   and paging; a bad query is 400
 GET  /api/reports/{r}/audit                                view    the report's entries; addresses
                                                                    only for those who may change
 GET  /api/audit                                            admin   every report (or ?report=)
@@ -33,7 +36,7 @@ GET  /api/openapi.json, /static/{name}, /                  user    (no report da
 GET  /content/reports/{r}/runs/{id}/report.html            view    the run must be the report's
 GET  /reports/{r}, /runs/{id}, /dag-runs/{d}, /compare,    view    page shells; an unknown report
      /versions/compare, /versions/{sha}                            still gets its shell (it says so)
-GET  /search                                               user    page shell
+GET  /search                                               user    page shell (the hits: /api/search)
 =========================================================  ======  ===================================
 
 401 without a user; 404 for a report nobody knows; 403 (naming only the action and the name
@@ -53,7 +56,7 @@ from starlette.exceptions import HTTPException
 
 from nbreports import __version__
 from nbreports.errors import NbreportsError
-from nbreports_ui import api, audit_api, content, notify_api, pages, writes
+from nbreports_ui import api, audit_api, content, notify_api, pages, search_api, writes
 from nbreports_ui.access import AnyUser
 
 
@@ -70,6 +73,7 @@ def create_app() -> FastAPI:
     app.include_router(writes.router)
     app.include_router(audit_api.router)
     app.include_router(notify_api.router)
+    app.include_router(search_api.router)
     app.include_router(content.router)
     app.include_router(pages.router)
 

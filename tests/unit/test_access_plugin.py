@@ -90,9 +90,9 @@ def env(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("NBREPORTS_NOTEBOOKS_DIR", str(notebooks))
     platform = Platform.from_settings()
 
-    from nbreports_ui import access, api, app, audit_api, content, notify_api, services, writes
+    from nbreports_ui import access, api, app, audit_api, content, notify_api, search_api, services, writes
 
-    for module in (access, api, audit_api, content, notify_api, services, writes):
+    for module in (access, api, audit_api, content, notify_api, search_api, services, writes):
         monkeypatch.setattr(module, "platform", lambda: platform)
     services.forget_disk_reports()
     platform.db.upsert_report(DELETED, "Old HR", "paula", "people", {"team": "people", "access": {}}, [])
@@ -158,13 +158,13 @@ def test_every_route_depends_on_the_user() -> None:
         return any(d.call is get_user or needs_user(d) for d in dependant.dependencies)
 
     routes = [r for r in app.routes if isinstance(r, APIRoute)]
-    assert len(routes) >= 29
+    assert len(routes) >= 30
     assert [r.path for r in routes if not needs_user(r.dependant)] == []
 
 
 def test_without_a_user_everything_is_401(env: SimpleNamespace) -> None:
     report = "sales_summary"
-    urls = [*read_urls(report), "/api/reports", "/api/audit", "/", "/search"]
+    urls = [*read_urls(report), "/api/reports", "/api/audit", "/api/search?q=sales", "/", "/search"]
     urls += ["/static/app.js", "/api/openapi.json"]
     for url in urls:
         assert env.client.get(url).status_code == 401, url
