@@ -8,7 +8,8 @@
 ``nbreports_reconcile`` records as lost (failed, reason ``lost``) every run whose worker or pod died:
 its row still says running, its heartbeat stopped, and Airflow says its DAG run is over or gone
 (``nbreports.runs.liveness``). It then sends those runs' failure notifications and tries every
-notification that failed before again (``nbreports.notify``, through ``operators.notify``).
+notification that failed before again (``nbreports.notify``, through ``operators.notify``), and
+every notebook version or run the search index failed to take (``nbreports.search.rebuild``).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _dag_run_state(dag_id: str, run_id: str) -> str | None:
 
 @dag(
     dag_id="nbreports_reconcile",
-    description="Record report runs whose worker or pod died as lost; send the notifications due again",
+    description="Record report runs whose worker or pod died as lost; retry due notifications and search indexing",
     schedule=timedelta(minutes=10),
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -110,7 +111,17 @@ def nbreports_reconcile() -> None:
         notify_lost(hook, [(run["report"], run["run_id"]) for run in lost])
         return retry_notifications(hook)
 
-    notifications(lost_runs())  # type: ignore[arg-type]  # TaskFlow passes the XCom, typed as XComArg
+    @task
+    def search_index() -> dict[str, int]:
+        """The versions and runs the search index failed to take, tried again when due."""
+        from nbreports.search.rebuild import retry_failed
+
+        platform = _hook().platform
+        return retry_failed(platform.db, platform.store).to_dict()
+
+    lost = lost_runs()
+    notifications(lost)  # type: ignore[arg-type]  # TaskFlow passes the XCom, typed as XComArg
+    lost >> search_index()  # a run recorded lost is indexed as it is recorded; then the failures
 
 
 nbreports_reconcile()

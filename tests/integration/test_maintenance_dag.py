@@ -86,8 +86,11 @@ def test_reconcile_records_runs_whose_dag_run_is_over_or_gone_as_lost(airflow_en
             started_at=old,
             heartbeat_at=beat,
         )
+    unindexed = _a_version_the_index_failed_to_take(platform, tmp_path.name)
     result = run_dag({**env, "RUN_DAG_RUN_AFTER": this_run.isoformat()}, "nbreports_reconcile")
     assert result["state"] == "success", result["log"][-4000:]
+    assert result["xcom"]["search_index"]["indexed"] >= 1
+    assert _found(platform, unindexed) == 1  # the maintenance DAG indexed it
     assert result["run_id"] == f"manual__{this_run.isoformat()}"
     mine = [e for e in result["xcom"]["lost_runs"] if e["run_id"].endswith(tmp_path.name[:100])]  # the DB is shared
     reasons = {entry["run_id"].split("-")[1]: entry["reason"] for entry in mine}
@@ -99,3 +102,35 @@ def test_reconcile_records_runs_whose_dag_run_is_over_or_gone_as_lost(airflow_en
         assert row is not None
         expected = (RunStatus.FAILED, FailureKind.LOST) if name in reasons else (RunStatus.RUNNING, None)
         assert (row.status, row.failure_kind) == expected
+
+
+def _a_version_the_index_failed_to_take(platform, tag):
+    """A saved version whose indexing failed (its documents gone, its source failed and due): its word."""
+    import nbformat
+    import sqlalchemy as sa
+
+    from nbreports.history.versions import save_version
+    from tests.helpers import make_notebook
+
+    word = "unindexed" + "".join(c for c in tag if c.isalnum())[-12:]
+    content = nbformat.writes(make_notebook(None, f"print('{word}')")).encode()
+    sha = save_version(platform.store, platform.db, "sales_summary", content, kernel="python3", source="cli")
+    with platform.db.engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM search_documents WHERE report = 'sales_summary' AND version = :sha"), {"sha": sha}
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE search_sources SET status = 'failed', attempts = 1, next_attempt_at = :due "
+                "WHERE kind = 'version' AND ref = :sha"
+            ),
+            {"sha": sha, "due": datetime.now(UTC) - timedelta(minutes=1)},
+        )
+    assert _found(platform, word) == 0
+    return word
+
+
+def _found(platform, word):
+    from nbreports.search import ReportFacts, search
+
+    return search(platform.db, word, {"sales_summary": ReportFacts("sales_summary", "", "", "")}).total
