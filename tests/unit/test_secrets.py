@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
 from nbreports.errors import CellExecutionError
 from nbreports.redaction.redact import MASK, Redactor, secrets_of
@@ -88,6 +89,10 @@ def test_a_run_that_prints_its_environment_publishes_no_secret(platform, noteboo
     }
     published["log"] = "\n".join(lines)
     published["error"] = str(failed.value)
+    with platform.db.engine.connect() as conn:  # what search can find: the masked output, the recorded error
+        bodies = conn.execute(sa.text("SELECT kind, body FROM search_documents WHERE report = 'leaky'")).all()
+    published["search index"] = "\n".join(body for _, body in bodies)
+    assert {"output", "error", "scrap"} <= {kind for kind, _ in bodies}
     for where, text in published.items():
         for secret in secrets:
             assert secret not in text, f"{secret!r} published in {where}"
