@@ -60,6 +60,12 @@ def _access(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> 
     return access_policy.run(ws, mode)
 
 
+def _search(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
+    from bench import search
+
+    return search.run(ws, mode)
+
+
 def _load(ws: Workspace, mode: Mode, args: argparse.Namespace, done: Done) -> BenchResult:
     from bench import load
 
@@ -74,6 +80,7 @@ BENCHMARKS: dict[str, Runner] = {
     "latency": _latency,
     "publish": _publish,
     "access": _access,
+    "search": _search,
 }
 #: run only when named in --only (``make bench-more``): longer than ``make bench``'s budget
 EXTRA: dict[str, Runner] = {"load": _load}
