@@ -18,11 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from nbreports.errors import BadQuery, DatabaseError
 from nbreports.search.backends import get_backend
 from nbreports.search.index import DOCUMENTS
-from nbreports.search.query import Filters, Query, parse_query
+from nbreports.search.query import Filters, Kind, Query, parse_query
 from nbreports.search.snippets import snippet
 from nbreports.storage.database import PlatformDB
 
 MAX_PER_PAGE = 100
+# A match in a report's own description, or in prose, says more than one in an output or a log line.
+KIND_WEIGHTS = {Kind.REPORT: 3.0, Kind.MARKDOWN: 1.5, Kind.SCRAP: 1.3, Kind.CODE: 1.2, Kind.ERROR: 1.2}
 MAX_DEPTH = 10_000  # page * per_page: nobody reads past this, and deep OFFSETs cost the database
 
 
@@ -138,7 +140,10 @@ def search(
         return result
     found = get_backend(db.engine).matching(query, DOCUMENTS)
     where = [*_conditions(query.filters, reports), *found.conditions]
-    rank = found.rank.label("rank")
+    weight = sa.case(
+        *((DOCUMENTS.c.kind == str(kind), w) for kind, w in KIND_WEIGHTS.items()), else_=sa.literal(1.0)
+    )
+    rank = (found.rank * weight).label("rank")  # both backends' ranks are negative: the smaller, the better
     rows = (
         sa.select(DOCUMENTS, rank)
         .select_from(found.source)
