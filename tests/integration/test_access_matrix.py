@@ -7,9 +7,10 @@ grant (carol), a directory user in no group (nora), a user removed from the dire
 can no longer log in, so he is anonymous) and no login at all. Endpoints: Airflow's REST API (DAG
 list and details, source, runs, trigger with ``conf``, task instances, logs, XComs, asset events)
 and every route of the nbreports plugin — its OpenAPI document must list no route this table
-lacks. Write requests carry bodies that the route refuses *after* the permission check (an
-unknown team, a notebook that is not one, a version that does not exist), so the matrix changes
-nothing and still tells allowed (400/404/422) from denied (403).
+lacks; the search (any logged-in person) is asked per report, like the lists, and must find a
+report's cells only for those who may view it. Write requests carry bodies that the route refuses
+*after* the permission check (an unknown team, a notebook that is not one, a version that does not
+exist), so the matrix changes nothing and still tells allowed (400/404/422) from denied (403).
 
 The check can fail: the same answers compared with a deliberately wrong policy give violations.
 """
@@ -120,6 +121,7 @@ PLUGIN = [
     Endpoint("unsubscribe", "DELETE", f"{_P}/subscription", Action.VIEW),
     Endpoint("compare runs", "GET", f"{_P}/compare", Action.VIEW, params={"base": "{run_id}", "other": "{run_id}"}),
     Endpoint("versions", "GET", f"{_P}/versions", Action.VIEW),
+    Endpoint("version", "GET", f"{_P}/versions/{{version}}", Action.VIEW),
     Endpoint(
         "compare versions",
         "GET",
@@ -144,7 +146,9 @@ PLUGIN = [
         Action.VIEW,
         params={"base": "{version}", "other": "{version}"},
     ),
+    Endpoint("version page", "GET", "/nbreports/reports/{report}/versions/{version}", Action.VIEW),
 ]
+LISTS = 3  # per person and report: Airflow's DAG list, the plugin's catalog, its search
 ENDPOINTS = AIRFLOW + PLUGIN
 
 
@@ -223,6 +227,19 @@ def _clients(servers: AirflowServers) -> dict[str | None, httpx.Client]:
     return clients
 
 
+SEARCH = Endpoint("search", "GET", "/nbreports/api/search", Action.VIEW)
+SEARCH_QUERY = "report:{report} kind:code"  # filters alone: every cell of the report's versions
+
+
+def _search(client: httpx.Client, who: str | None, report: str) -> Answer:
+    """The report's notebook cells searched for (every run saved its version): found only by those who may view it."""
+    resp = client.get(SEARCH.path, params={"q": SEARCH_QUERY.format(report=report), "per_page": 100})
+    hits: dict[str, Any] = resp.json() if resp.status_code == 200 else {"total": 0, "hits": []}
+    assert {h["report"] for h in hits["hits"]} <= {report}, hits
+    assert (hits["total"] > 0) == bool(hits["hits"]), hits  # counted iff shown
+    return Answer(who, report, SEARCH, resp.status_code, hits["total"] > 0)
+
+
 @pytest.fixture(scope="module")
 def answers(airflow_servers: AirflowServers, seeded: Seeded) -> list[Answer]:
     """Every (person, report, endpoint) request, really sent."""
@@ -259,6 +276,7 @@ def answers(airflow_servers: AirflowServers, seeded: Seeded) -> list[Answer]:
                         report in shown,
                     )
                 )
+                found.append(_search(client, who, report))
     finally:
         for client in clients.values():
             client.close()
@@ -293,7 +311,7 @@ def test_every_request_gets_the_answer_the_policy_gives(answers: list[Answer]) -
         f"({granted} allowed, {len(cases) - granted} denied), {len(wrong)} violations"
     )
     assert not wrong, "\n".join(wrong[:40])
-    assert len(cases) == len(PEOPLE) * len(REPORTS) * (len(ENDPOINTS) + 2)
+    assert len(cases) == len(PEOPLE) * len(REPORTS) * (len(ENDPOINTS) + LISTS)
 
 
 def test_the_matrix_fails_for_a_wrong_policy(answers: list[Answer]) -> None:
@@ -315,6 +333,7 @@ def test_every_plugin_route_is_in_the_matrix(airflow_servers: AirflowServers) ->
         spec = admin.get("/nbreports/api/openapi.json").json()
     known = {(e.method, e.path.removeprefix("/nbreports")) for e in PLUGIN}
     known |= {("POST", "/api/reports/{report}/versions/{version}/restore")}  # the matrix names one version
+    known |= {(SEARCH.method, SEARCH.path.removeprefix("/nbreports"))}  # asked per report, as a list
     listed = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    per_report = {(m, p) for m, p in listed if "{report}" in p}
+    per_report = {(m, p) for m, p in listed if "{report}" in p or p == "/api/search"}
     assert per_report <= known, f"routes missing from the matrix: {sorted(per_report - known)}"

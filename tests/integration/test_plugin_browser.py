@@ -2,8 +2,9 @@
 
 A data scientist's path: log in, open Reports from Airflow's menu, open a report, run it with
 parameters through Airflow's trigger form, watch the run finish on the DAG run's "Report run"
-tab, read the HTML report, compare two runs. Then the safety check: a notebook output with a
-script cannot use the reader's session. Screenshots of each page go to ``.screenshots/``.
+tab, read the HTML report, compare two runs; search for a word of the notebook's code and land on
+its cell in the notebook version. Then the safety check: a notebook output with a script cannot
+use the reader's session. Screenshots of each page go to ``.screenshots/``.
 
 Needs Debian's Chromium (``scripts/setup-chromium.sh``); skipped when it is missing.
 """
@@ -36,6 +37,7 @@ ARGS = [
 ]
 SHOTS = REPO / ".screenshots"
 REPORT = "sales_summary"
+SEARCH_WORD = "ascending"  # in one code cell of sales_summary's notebook, in no other example's
 
 pytestmark = [
     pytest.mark.integration,
@@ -178,6 +180,37 @@ def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServe
     expect(top_n_row).to_contain_text("changed")
     expect(compare.locator("#nbdiff")).to_be_visible()
     shot(page, "08-compare")
+
+
+def test_search_finds_a_code_cell_and_opens_its_version_at_that_cell(page: Any, servers: AirflowServers) -> None:
+    """The baseline run saved sales_summary's notebook as a version, and so indexed its cells."""
+    word = SEARCH_WORD
+    page.goto("/nbreports/")
+    box = page.locator("#catalog-search")  # the catalog's header
+    box.fill(word)
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"/nbreports/search\?q={word}$"))
+    expect(page.locator("#search-q")).to_have_value(word)
+    expect(page.locator("#search-count")).to_have_text(re.compile(r"^\d+ results?$"))
+    code = page.locator(".badge.kind", has_text=re.compile("^code$"))
+    hit = page.locator(".search-hit", has=code).filter(has_text="Sales summary").first
+    expect(hit.locator(".snippet mark").first).to_have_text(re.compile(word, re.IGNORECASE))
+    shot(page, "15-search")
+
+    link = hit.locator("a.hit-link")
+    href = link.get_attribute("href")
+    found = re.search(r"/reports/sales_summary/versions/([0-9a-f]{64})\?cell=(\d+)&q=\w+#cell-(\d+)$", href or "")
+    assert found, href
+    assert found.group(2) == found.group(3)
+    link.click()
+    page.wait_for_url(re.compile(rf"/versions/{found.group(1)}\?cell={found.group(2)}"))
+    cell = page.locator(f"#cell-{found.group(2)}")
+    expect(cell).to_have_class(re.compile(r"\bcell-highlight\b"))
+    expect(cell).to_be_in_viewport()
+    expect(cell).to_contain_text(word)
+    expect(cell.locator("mark").first).to_have_text(word)
+    expect(page.locator(".cell-highlight")).to_have_count(1)
+    shot(page, "16-version-at-the-cell")
 
 
 def _probe(frame: Any) -> dict[str, str]:
