@@ -1,4 +1,4 @@
-"""Registers nbreports in Airflow: its app at ``/nbreports``, a "Reports" menu entry, and tabs.
+"""Registers nbreports in Airflow: its app at ``/nbreports``, "Reports" and "Search reports" menu entries, and tabs.
 
 The tabs are on every DAG page and DAG-run page (they show the report and the run when the DAG is a report).
 """
@@ -16,6 +16,13 @@ class NbreportsPlugin(AirflowPlugin):
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "nbreports"}]
     external_views = [
         {"name": "Reports", "href": f"{PREFIX}/", "destination": "nav", "url_route": "nbreports", "category": "browse"},
+        {
+            "name": "Search reports",
+            "href": f"{PREFIX}/search",
+            "destination": "nav",
+            "url_route": "nbreports-search",
+            "category": "browse",
+        },
         {
             "name": "Report",
             "href": f"{PREFIX}/reports/{{DAG_ID}}",

@@ -60,6 +60,7 @@ def test_plugin_is_registered_with_its_views(client: httpx.Client) -> None:
     plugins = {p["name"]: p for p in client.get("/api/v2/plugins").json()["plugins"]}
     views = {v["url_route"]: v for v in plugins["nbreports"]["external_views"]}
     assert views["nbreports"]["destination"] == "nav"
+    assert (views["nbreports-search"]["href"], views["nbreports-search"]["destination"]) == ("/nbreports/search", "nav")
     assert views["nbreports-report"]["href"] == "/nbreports/reports/{DAG_ID}"
     assert views["nbreports-run"]["href"] == "/nbreports/reports/{DAG_ID}/dag-runs/{RUN_ID}"
 

@@ -101,7 +101,8 @@ def plugin_frame(page: Any) -> Any:
 def test_reports_trigger_watch_read_and_compare(page: Any, servers: AirflowServers) -> None:
     # Reports, from Airflow's own menu
     page.get_by_role("button", name="Browse").click()
-    page.get_by_role("menuitem", name="Reports").click()
+    expect(page.get_by_role("menuitem", name="Search reports")).to_be_visible()  # search has its own entry
+    page.get_by_role("menuitem", name="Reports", exact=True).click()
     catalog = plugin_frame(page)
     expect(catalog.get_by_role("link", name="Sales summary")).to_be_visible()
     expect(catalog.get_by_role("link", name="UI probe")).to_be_visible()
