@@ -15,6 +15,7 @@ import requests
 
 from nbreports.browse.versions import versions as list_versions
 from nbreports.history.versions import list_saves, read_version
+from nbreports.search import ReportFacts, search
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.store import open_store
 from tests.conftest import free_port
@@ -122,3 +123,8 @@ def test_each_save_of_a_report_notebook_is_a_version_with_author_and_origin(jupy
     )
     assert len(list_versions(db, "sales")) == 2
     assert not (home / "store" / "reports" / "scratch").exists()
+    # each saved version is searchable as it is saved, at its cell
+    facts = {"sales": ReportFacts("sales", "sales", "", "alice")}
+    [hit] = search(db, "v2 kind:code", facts).hits
+    assert (hit.version, hit.cell) == (saves[1]["sha256"], 2)
+    assert search(db, "v1 kind:code", facts).hits[0].version == saves[0]["sha256"]
