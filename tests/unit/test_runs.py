@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import nbformat
 import psutil
@@ -92,6 +93,10 @@ def test_invalid_parameters_stop_the_prestarted_engine(platform, notebooks):
 def test_a_prestarted_engine_without_a_job_closes_cleanly():
     engine = LocalEngine()
     engine.prestart()
+    for _ in range(100):  # a busy machine: the child is forked, but may not have exec'ed papermill_child yet
+        if _papermill_children():
+            break
+        time.sleep(0.05)
     assert len(_papermill_children()) == 1
     engine.close()
     assert _papermill_children() == []
