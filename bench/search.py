@@ -162,7 +162,7 @@ def one_backend(ws: Workspace, mode: Mode, backend: str) -> dict[str, Any]:
         progress(f"search/{backend}: {out['fill']['documents']:,} documents in {out['fill']['seconds']} s")
         viewable = [f"report_{r:03d}" for r in range(reports) if r % 5 in (0, 2)]  # 40 of 100
         facts = {n: ReportFacts(n, n.title(), "analytics", "alice", ("bench",)) for n in viewable}
-        rounds, peer_rounds = (10, 2) if mode.quick else (40, 4)
+        rounds, peer_rounds = (10, 2) if mode.quick else (20, 3)
         progress(f"search/{backend}: {len(QUERIES)} queries x {rounds} over HTTP, the LIKE peer x {peer_rounds}")
         with serve(make_app(db, facts)) as base:
             out["queries"] = measure_queries(base, words.rare, rounds, peer_rounds)

@@ -97,7 +97,7 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 
 def measure_queries(
-    base: str, rare: str, rounds: int, peer_rounds: int, budget_s: float = 25.0
+    base: str, rare: str, rounds: int, peer_rounds: int, budget_s: float = 10.0
 ) -> dict[str, dict[str, Any]]:
     """Each query ``rounds`` times (fewer, at least 10, once one has taken ``budget_s``), its LIKE peer
     beside it in the first ``peer_rounds`` rounds."""
