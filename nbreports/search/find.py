@@ -25,7 +25,9 @@ from nbreports.storage.database import PlatformDB
 MAX_PER_PAGE = 100
 # A match in a report's own description, or in prose, says more than one in an output or a log line.
 KIND_WEIGHTS = {Kind.REPORT: 3.0, Kind.MARKDOWN: 1.5, Kind.SCRAP: 1.3, Kind.CODE: 1.2, Kind.ERROR: 1.2}
-MAX_DEPTH = 10_000  # page * per_page: nobody reads past this, and deep OFFSETs cost the database
+# A word in more documents than this: the newest ones are ranked and counted ("1,000+"), not all of
+# them, so a common word costs what a rare one does; filters narrow it to what is wanted.
+MAX_CANDIDATES = 1_000
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,13 @@ class SearchPage:
     per_page: int
     query: str
     hits: list[Hit] = field(default_factory=list)
+    total_exact: bool = True  # False: more than MAX_CANDIDATES match, and ``total`` is that many
 
     def to_dict(self) -> dict[str, Any]:
         """The page as JSON."""
         return {
             "total": self.total,
+            "total_exact": self.total_exact,
             "page": self.page,
             "per_page": self.per_page,
             "query": self.query,
@@ -117,8 +121,8 @@ def _conditions(filters: Filters, reports: list[str]) -> list[sa.ColumnElement[b
 def _check_page(page: int, per_page: int) -> None:
     if per_page < 1 or per_page > MAX_PER_PAGE:
         raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-    if page < 1 or page * per_page > MAX_DEPTH:
-        raise BadQuery(f"page must be at least 1 and page * per_page at most {MAX_DEPTH}, not page {page}")
+    if page < 1 or (page - 1) * per_page >= MAX_CANDIDATES:
+        raise BadQuery(f"page must be at least 1 and start within the first {MAX_CANDIDATES} hits, not page {page}")
 
 
 def _iso(value: datetime) -> str:
@@ -140,25 +144,31 @@ def search(
         return result
     found = get_backend(db.engine).matching(query, DOCUMENTS)
     where = [*_conditions(query.filters, reports), *found.conditions]
-    weight = sa.case(
-        *((DOCUMENTS.c.kind == str(kind), w) for kind, w in KIND_WEIGHTS.items()), else_=sa.literal(1.0)
-    )
+    weight = sa.case(*((DOCUMENTS.c.kind == str(kind), w) for kind, w in KIND_WEIGHTS.items()), else_=sa.literal(1.0))
     rank = (found.rank * weight).label("rank")  # both backends' ranks are negative: the smaller, the better
-    rows = (
-        sa.select(DOCUMENTS, rank)
+    candidates = (
+        sa.select(DOCUMENTS.c.id.label("id"), rank)
         .select_from(found.source)
         .where(*where)
-        .order_by(rank, DOCUMENTS.c.at.desc(), DOCUMENTS.c.id.desc())
+        .order_by(found.newest.desc())
+        .limit(MAX_CANDIDATES)
+        .subquery("candidates")
+    )
+    ranked = (
+        sa.select(candidates.c.id)
+        .order_by(candidates.c.rank, candidates.c.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    count = sa.select(sa.func.count()).select_from(found.source).where(*where)
     try:
         with db.engine.connect() as conn:
-            result.total = int(conn.execute(count).scalar_one())
-            rows_found = [dict(r._mapping) for r in conn.execute(rows)] if result.total else []
+            result.total = int(conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one())
+            ids = list(conn.execute(ranked).scalars()) if result.total else []
+            rows = {r.id: r._mapping for r in conn.execute(sa.select(DOCUMENTS).where(DOCUMENTS.c.id.in_(ids)))}
     except SQLAlchemyError as exc:
         raise DatabaseError(f"search failed: {exc}") from exc
+    result.total_exact = result.total < MAX_CANDIDATES
+    rows_found = [rows[i] for i in ids if i in rows]
     result.hits = [
         Hit(
             report=r["report"],

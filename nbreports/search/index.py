@@ -107,18 +107,25 @@ def index_run(
 
 
 def index_report(db: PlatformDB, record: Mapping[str, Any], *, max_chars: int) -> int:
-    """Index (or index again) a report's name, title, description, owner, team and tags."""
+    """Index (or index again) a report's name, title, description, owner, team and tags; 0 if unchanged.
+
+    Every publish asks; only a changed description is written (no full-text index work otherwise).
+    """
     report = str(record["name"])
     row = _row(report, REPORT_SCOPE, report_document(record, max_chars), record.get("updated_at") or utcnow())
     with db.engine.begin() as conn:
         stmt = dialect_insert(db.engine, DOCUMENTS)
-        conn.execute(
-            stmt.on_conflict_do_update(
+        written = conn.execute(
+            stmt.values(**row)
+            .on_conflict_do_update(
                 index_elements=["report", "scope", "key"],
                 set_={k: stmt.excluded[k] for k in ("body", "terms", "at")},
-            ),
-            [row],
-        )
+                where=DOCUMENTS.c.body != stmt.excluded.body,
+            )
+            .returning(DOCUMENTS.c.id)
+        ).first()
+        if written is None:
+            return 0
         mark_indexed(conn, db.engine, SourceKind.REPORT, report, "", 1)
     return 1
 

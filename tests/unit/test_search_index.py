@@ -163,3 +163,21 @@ def test_a_large_output_is_indexed_up_to_the_bound(db):
     index_run(db, run, output, {}, max_chars=1000)
     assert found(db, "start")[0] == 1
     assert found(db, "needle")[0] == 0
+
+
+def test_a_word_in_more_documents_than_are_ranked_counts_them_as_a_lower_bound(db, monkeypatch):
+    from nbreports.errors import BadQuery
+    from nbreports.search import find
+
+    monkeypatch.setattr(find, "MAX_CANDIDATES", 5)  # 1,000 in use: the same path, with fewer rows to write
+    for n in range(8):
+        run = {"report": "sales", "run_id": f"r{n}", "status": "success", "parameters": {}, "started_at": T0}
+        index_run(db, run, None, {"common": f"widget {n}"}, max_chars=MAX)
+    page = search(db, "widget", FACTS, per_page=3)
+    assert (page.total, page.total_exact) == (5, False)
+    assert page.to_dict()["total_exact"] is False
+    ranked = {h.run_id for h in page.hits + search(db, "widget", FACTS, page=2, per_page=3).hits}
+    assert ranked == {"r3", "r4", "r5", "r6", "r7"}  # the newest five
+    assert search(db, "widget 2", FACTS).total_exact is True  # a narrower query is counted exactly
+    with pytest.raises(BadQuery, match="within the first 5 hits"):
+        search(db, "widget", FACTS, page=3, per_page=3)

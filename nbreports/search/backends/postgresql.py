@@ -35,7 +35,7 @@ class TsVector:
 
     def matching(self, query: Query, documents: sa.Table) -> Matching:
         """The rows whose ``tsv`` holds every group and no excluded term, ranked by cover density."""
-        found = Matching(documents)
+        found = Matching(documents, documents.c.id)
         tsv: sa.ColumnElement[object] = sa.literal_column("search_documents.tsv")
         if query.groups:
             wanted = _tsquery(tsquery_expression(query.groups))

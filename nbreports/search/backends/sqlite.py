@@ -29,9 +29,10 @@ class Fts5:
 
     def matching(self, query: Query, documents: sa.Table) -> Matching:
         """The rows FTS5 finds for every group and not for the excluded terms, ranked by bm25."""
-        found = Matching(documents)
+        found = Matching(documents, documents.c.id)
         if query.groups:
             found.source = documents.join(_FTS, _FTS.c.rowid == documents.c.id)
+            found.newest = _FTS.c.rowid  # FTS5 walks its doclists in rowid order: no sort, stops at the limit
             found.conditions.append(
                 sa.text("search_fts MATCH :expression").bindparams(expression=fts5_expression(query.groups))
             )

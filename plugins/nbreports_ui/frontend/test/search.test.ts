@@ -17,7 +17,7 @@ function hit(over: Partial<SearchHit> = {}): SearchHit {
 }
 
 function answer(hits: SearchHit[], over: Partial<SearchPage> = {}): SearchPage {
-  return { total: hits.length, page: 1, per_page: PER_PAGE, query: "margin", hits, ...over };
+  return { total: hits.length, total_exact: true, page: 1, per_page: PER_PAGE, query: "margin", hits, ...over };
 }
 
 describe("search page", () => {
@@ -65,6 +65,14 @@ describe("search page", () => {
       .toBe("/nbreports/search?q=rev*+team%3Aanalytics&page=3");
     expect(ctx.app.querySelector("#search-range")?.textContent).toBe("21–40 of 45");
     expect(ctx.app.querySelector("ol.search-hits")?.getAttribute("start")).toBe("21");
+  });
+
+  it("a word in more documents than are ranked: the total is a lower bound", async () => {
+    const hits = Array.from({ length: PER_PAGE }, (_, i) => hit({ cell: i }));
+    const ctx = context(fakeApi({ "/search": answer(hits, { total: 1000, total_exact: false }) }), "search");
+    await searchPage(ctx, "?q=revenue");
+    expect(ctx.app.querySelector("#search-count")?.textContent).toBe("1,000+ results");
+    expect(ctx.app.querySelector("#search-range")?.textContent).toBe("1–20 of 1,000+");
   });
 
   it("the last page has no next link", async () => {

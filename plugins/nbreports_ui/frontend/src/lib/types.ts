@@ -253,6 +253,8 @@ export interface SearchHit {
 
 export interface SearchPage {
   total: number;
+  /** false when more documents match than are ranked (1,000): then total is that many */
+  total_exact: boolean;
   page: number;
   per_page: number;
   /** the query as the server read it */

@@ -85,12 +85,13 @@ function pager(ctx: Context, q: string, result: SearchPage): HTMLElement {
       : h("span", { id, class: "button", "aria-disabled": "true", text });
   return h("nav", { class: "pager", "aria-label": "result pages" },
     link("search-prev", page - 1, "← Previous", page > 1),
-    h("span", { class: "muted", id: "search-range", text: pageRange((page - 1) * size, hits.length, total, true) }),
+    h("span", { class: "muted", id: "search-range", text: pageRange((page - 1) * size, hits.length, total, result.total_exact) }),
     link("search-next", page + 1, "Next →", page * size < total));
 }
 
 export function renderResults(ctx: Context, q: string, result: SearchPage): HTMLElement {
-  const count = `${result.total.toLocaleString("en")} result${result.total === 1 ? "" : "s"}`;
+  const more = result.total_exact ? "" : "+";
+  const count = `${result.total.toLocaleString("en")}${more} result${result.total === 1 && !more ? "" : "s"}`;
   return h("section", { id: "search-results" },
     h("p", { id: "search-count", "aria-live": "polite", text: count }),
     result.hits.length
