@@ -51,7 +51,7 @@ lint: $(VENV)/.installed  ## ruff check, ruff format --check and mypy --strict (
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
 
-bench: install  ## every benchmark against the peers (tables + goals; JSON in .bench/); < 15 min on 2 cores
+bench: install  ## every benchmark against the peers (tables + goals; JSON in .bench/); < 25 min on 2 cores
 	$(PY) -m bench
 
 bench-quick: install  ## the benchmarks' smoke mode: 1 warm-up, 2 counted runs, smallest sizes
