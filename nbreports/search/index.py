@@ -45,6 +45,7 @@ def _row(report: str, scope: str, doc: Document, at: datetime, **extra: Any) -> 
         "body": doc.body,
         "terms": terms(doc.body),
         **extra,
+        "facets": f"kind:{doc.kind} status:{extra.get('status') or ''}",
     }
 
 

@@ -177,7 +177,8 @@ class SearchDocumentRow(Base):
     ``scope`` says whose: ``v`` for a report's notebook cells (one row per distinct cell content,
     with the newest and first versions holding it), a run id for a run's parameters, scraps,
     outputs and error, ``r`` for the report's own description. ``terms`` is the text as the index's
-    words; the full-text index over it is the backend's (FTS5 table or a generated ``tsvector``).
+    words; the full-text index over it and ``facets`` is the backend's (FTS5 table or a generated
+    ``tsvector``), so ``kind:`` and ``status:`` narrow the match inside the index.
     """
 
     __tablename__ = "search_documents"
@@ -200,6 +201,7 @@ class SearchDocumentRow(Base):
     first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # a cell: first seen
     body: Mapped[str] = mapped_column(Text)
     terms: Mapped[str] = mapped_column(Text)
+    facets: Mapped[str] = mapped_column(String(100))  # "kind:code status:failed", in the full-text index too
 
 
 class SearchSourceRow(Base):

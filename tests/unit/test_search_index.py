@@ -98,6 +98,11 @@ def test_a_failed_run_is_found_by_its_error_and_its_output(indexed):
     assert found(indexed, "warehouse status:success")[0] == 0
 
 
+def test_the_kind_and_status_in_the_index_are_not_words_of_the_documents(indexed):
+    assert found(indexed, "kind OR status OR code OR failed")[0] == 0
+    assert found(indexed, "warehouse kind:output status:failed")[0] == 1
+
+
 def test_filters_combine(indexed):
     assert found(indexed, "load kind:code team:analytics")[0] == 2  # the two versions of the load cell
     assert found(indexed, "load kind:code after:2026-03-02")[1] == [("sales", "code", "2", 1, None)]

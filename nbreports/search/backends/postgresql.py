@@ -7,9 +7,10 @@ that one has no prefix operator, and one parser for both backends keeps their an
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from nbreports.search.backends.matching import Matching
-from nbreports.search.query import Query, Term
+from nbreports.search.query import Filters, Query, Term
 
 
 def _phrase(term: Term) -> str:
@@ -30,16 +31,28 @@ def _tsquery(expression: str) -> sa.ColumnElement[object]:
     return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), expression)
 
 
+def facets_expression(filters: Filters) -> str | None:
+    """``kind:`` and ``status:`` as the facet lexemes of ``tsv`` ('kind:code'), in tsquery syntax."""
+    parts = [
+        "(" + " | ".join(f"'{name}:{value}'" for value in sorted(values)) + ")"
+        for name, values in (("kind", filters.kinds), ("status", filters.statuses))
+        if values
+    ]
+    return " & ".join(parts) or None
+
+
 class TsVector:
-    """``tsv @@ to_tsquery(…)`` for the groups, ``NOT tsv @@ …`` for the excluded terms."""
+    """``tsv @@ to_tsquery(…)`` for the groups and facets, ``NOT tsv @@ …`` for the excluded terms."""
 
     def matching(self, query: Query, documents: sa.Table) -> Matching:
-        """The rows whose ``tsv`` holds every group and no excluded term, ranked by cover density."""
+        """The rows whose ``tsv`` holds every group and facet and no excluded term, ranked by cover density."""
         found = Matching(documents, documents.c.id)
         tsv: sa.ColumnElement[object] = sa.literal_column("search_documents.tsv")
         if query.groups:
             wanted = _tsquery(tsquery_expression(query.groups))
-            found.conditions.append(tsv.op("@@")(wanted))
+            facets = facets_expression(query.filters)  # kinds and statuses are enum values: no quoting needed
+            matched = wanted.op("&&")(sa.cast(facets, TSQUERY)) if facets else wanted
+            found.conditions.append(tsv.op("@@")(matched))
             found.rank = -sa.func.ts_rank_cd(tsv, wanted)
         if query.excluded:
             found.conditions.append(sa.not_(tsv.op("@@")(_tsquery(_any(query.excluded)))))

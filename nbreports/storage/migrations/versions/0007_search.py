@@ -2,7 +2,7 @@
 
 ``search_documents`` holds one row per searchable piece (a distinct cell content of a report's
 notebooks, a run's parameters, scraps, outputs and error, a report's description) with its words
-in ``terms``. The full-text index over ``terms`` is the database's own: on SQLite an FTS5 table
+in ``terms`` and its kind and status in ``facets``. The full-text index over both is the database's own: on SQLite an FTS5 table
 (external content, kept in step by triggers); on PostgreSQL a generated ``tsvector`` column with a
 GIN index. ``search_sources`` records each version, run and report as indexed, or failed with its
 error and when the maintenance DAG tries it again.
@@ -19,19 +19,21 @@ down_revision = "0006"
 
 _SQLITE_FTS = (
     # remove_diacritics 0: words are compared as PostgreSQL's 'simple' configuration compares them
-    "CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='search_documents', content_rowid='id', "
+    "CREATE VIRTUAL TABLE search_fts USING fts5(terms, facets, content='search_documents', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
-    "INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms); END",
+    "INSERT INTO search_fts(rowid, terms, facets) VALUES (new.id, new.terms, new.facets); END",
     "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', old.id, old.terms); END",
-    "CREATE TRIGGER search_documents_au AFTER UPDATE OF terms ON search_documents BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', old.id, old.terms); "
-    "INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms); END",
+    "INSERT INTO search_fts(search_fts, rowid, terms, facets) VALUES ('delete', old.id, old.terms, old.facets); END",
+    "CREATE TRIGGER search_documents_au AFTER UPDATE OF terms, facets ON search_documents BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, terms, facets) VALUES ('delete', old.id, old.terms, old.facets); "
+    "INSERT INTO search_fts(rowid, terms, facets) VALUES (new.id, new.terms, new.facets); END",
 )
 _POSTGRES_FTS = (
     "ALTER TABLE search_documents ADD COLUMN tsv tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, terms)) STORED",
+    # the facets as lexemes of their own ('kind:code'): no word of terms can be one (they have no ':')
+    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, terms) "
+    "|| array_to_tsvector(string_to_array(facets, ' '))) STORED",
     "CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)",
 )
 
@@ -56,6 +58,7 @@ def upgrade() -> None:
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("terms", sa.Text, nullable=False),
+        sa.Column("facets", sa.String(100), nullable=False),
         sa.UniqueConstraint("report", "scope", "key", name="uq_search_document"),
     )
     op.create_table(
