@@ -20,9 +20,9 @@ def _any(terms: tuple[Term, ...]) -> str:
 
 
 def _facets(filters: Filters) -> list[str]:
-    """``kind:`` and ``status:`` as phrases of the facets column ("kind:code" is the words kind, code)."""
+    """``kind:`` and ``status:`` as tokens of the facets column (``kind:code`` is one: ':' is a token character)."""
     return [
-        "facets : (" + " OR ".join(f'"{name} {value}"' for value in sorted(values)) + ")"
+        "facets : (" + " OR ".join(f'"{name}:{value}"' for value in sorted(values)) + ")"
         for name, values in (("kind", filters.kinds), ("status", filters.statuses))
         if values
     ]

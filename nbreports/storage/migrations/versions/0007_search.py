@@ -2,10 +2,11 @@
 
 ``search_documents`` holds one row per searchable piece (a distinct cell content of a report's
 notebooks, a run's parameters, scraps, outputs and error, a report's description) with its words
-in ``terms`` and its kind and status in ``facets``. The full-text index over both is the database's own: on SQLite an FTS5 table
-(external content, kept in step by triggers); on PostgreSQL a generated ``tsvector`` column with a
-GIN index. ``search_sources`` records each version, run and report as indexed, or failed with its
-error and when the maintenance DAG tries it again.
+in ``terms`` and its kind and status in ``facets``. The full-text index over both is the
+database's own: on SQLite an FTS5 table (external content, kept in step by triggers); on
+PostgreSQL a generated ``tsvector`` column with a GIN index. ``search_sources`` records each
+version, run and report as indexed, or failed with its error and when the maintenance DAG tries
+it again.
 
 Revision ID: 0007
 Revises: 0006
@@ -18,9 +19,10 @@ revision = "0007"
 down_revision = "0006"
 
 _SQLITE_FTS = (
-    # remove_diacritics 0: words are compared as PostgreSQL's 'simple' configuration compares them
+    # remove_diacritics 0: words are compared as PostgreSQL's 'simple' configuration compares them;
+    # ':' joins a facet ('kind:code') into one token (terms never hold one: search.tokens drops it)
     "CREATE VIRTUAL TABLE search_fts USING fts5(terms, facets, content='search_documents', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 0')",
+    "tokenize=\"unicode61 remove_diacritics 0 tokenchars ':'\")",
     "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
     "INSERT INTO search_fts(rowid, terms, facets) VALUES (new.id, new.terms, new.facets); END",
     "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
