@@ -154,16 +154,20 @@ def search(
         .limit(MAX_CANDIDATES)
         .subquery("candidates")
     )
-    ranked = (
-        sa.select(candidates.c.id)
+    ranked = (  # the page's ids and, in the same pass over the candidates, how many there are
+        sa.select(candidates.c.id, sa.func.count().over().label("total"))
         .order_by(candidates.c.rank, candidates.c.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
     try:
         with db.engine.connect() as conn:
-            result.total = int(conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one())
-            ids = list(conn.execute(ranked).scalars()) if result.total else []
+            page_rows = conn.execute(ranked).all()
+            ids = [row.id for row in page_rows]
+            if page_rows:
+                result.total = int(page_rows[0].total)
+            elif page > 1:  # past the last hit: the count alone
+                result.total = int(conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one())
             rows = {r.id: r._mapping for r in conn.execute(sa.select(DOCUMENTS).where(DOCUMENTS.c.id.in_(ids)))}
     except SQLAlchemyError as exc:
         raise DatabaseError(f"search failed: {exc}") from exc

@@ -153,6 +153,8 @@ def test_pages_are_ranked_counted_and_bounded(indexed):
     assert len(set(place)) == len(place)  # each hit is one document
     paged = [(h.report, h.kind, h.version, h.run_id, h.cell) for h in first.hits + second.hits]
     assert paged == place[:4]  # pages are slices of one ranking
+    past = search(indexed, "pandas OR load OR orders", FACTS, page=50, per_page=2)
+    assert (past.hits, past.total) == ([], every.total)  # past the last hit: none, and still the count
     from nbreports.errors import BadQuery
 
     with pytest.raises(BadQuery, match="per_page must be between 1 and 100"):
