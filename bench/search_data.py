@@ -5,7 +5,7 @@ domain's common words at its head. A report's notebook has 25 cells (markdown, c
 ``sb.glue`` scraps, a parameters cell); each new version edits one or two cells, as real edits do.
 A run of it has parameters, five scraps, text outputs on about half of its code cells (the same
 sentences with other numbers each run) and, one in twelve, a failure. The documents are cut by
-the core (``search.documents``) and written as the core writes them (``search.index._row``), in
+the core (``search.documents``) and written as the core writes them (``search.index.document_row``), in
 bulk: ``fill`` is how 100,000 runs are loaded in minutes, not hours of one transaction per run.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nbreports.search.documents import run_documents, version_documents
-from nbreports.search.index import DOCUMENTS, VERSION_SCOPE, _row
+from nbreports.search.index import DOCUMENTS, VERSION_SCOPE, document_row
 from nbreports.storage.database import PlatformDB
 
 MAX_CHARS = 20_000  # the default of NBREPORTS_SEARCH_MAX_CHARS
@@ -168,7 +168,9 @@ def version_rows(report: Report) -> list[dict[str, Any]]:
                 rows[doc.key].update(version=sha, at=at, cell=doc.cell, cell_id=doc.cell_id)
                 rows[doc.key]["versions"] += 1
             else:
-                rows[doc.key] = _row(report.name, VERSION_SCOPE, doc, at, version=sha, first_version=sha, versions=1)
+                rows[doc.key] = document_row(
+                    report.name, VERSION_SCOPE, doc, at, version=sha, first_version=sha, versions=1
+                )
     return list(rows.values())
 
 
@@ -196,7 +198,7 @@ def fill(
                 record, nb, scraps = make_run(words, report, j, j * versions // runs)
                 extra = {"run_id": record["run_id"], "status": record["status"]}
                 for doc in run_documents(record, nb, scraps, MAX_CHARS):
-                    yield _row(report.name, record["run_id"], doc, record["started_at"], **extra)
+                    yield document_row(report.name, record["run_id"], doc, record["started_at"], **extra)
             if (r + 1) % max(1, reports // 10) == 0:
                 say(f"  {r + 1}/{reports} reports ({(r + 1) * versions:,} versions, {(r + 1) * runs:,} runs) written")
 

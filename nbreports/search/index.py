@@ -26,7 +26,8 @@ VERSION_SCOPE = "v"
 REPORT_SCOPE = "r"
 
 
-def _row(report: str, scope: str, doc: Document, at: datetime, **extra: Any) -> dict[str, Any]:
+def document_row(report: str, scope: str, doc: Document, at: datetime, **extra: Any) -> dict[str, Any]:
+    """The ``search_documents`` row of ``doc``: its words as ``terms``, its kind and status as ``facets``."""
     return {
         "report": report,
         "scope": scope,
@@ -80,7 +81,7 @@ def index_version(db: PlatformDB, report: str, sha: str, content: bytes, *, at: 
                         "versions": old.versions + 1,
                     },
                 ),
-                [_row(report, VERSION_SCOPE, d, at, version=sha, first_version=sha, versions=1) for d in docs],
+                [document_row(report, VERSION_SCOPE, d, at, version=sha, first_version=sha, versions=1) for d in docs],
             )
         mark_indexed(conn, db.engine, SourceKind.VERSION, report, sha, len(docs))
     return len(docs)
@@ -102,7 +103,7 @@ def index_run(
         conn.execute(sa.delete(DOCUMENTS).where(DOCUMENTS.c.report == report, DOCUMENTS.c.scope == run_id))
         if docs:
             extra = {"run_id": run_id, "status": record.get("status")}
-            conn.execute(sa.insert(DOCUMENTS), [_row(report, run_id, d, at, **extra) for d in docs])
+            conn.execute(sa.insert(DOCUMENTS), [document_row(report, run_id, d, at, **extra) for d in docs])
         mark_indexed(conn, db.engine, SourceKind.RUN, report, run_id, len(docs))
     return len(docs)
 
@@ -113,7 +114,7 @@ def index_report(db: PlatformDB, record: Mapping[str, Any], *, max_chars: int) -
     Every publish asks; only a changed description is written (no full-text index work otherwise).
     """
     report = str(record["name"])
-    row = _row(report, REPORT_SCOPE, report_document(record, max_chars), record.get("updated_at") or utcnow())
+    row = document_row(report, REPORT_SCOPE, report_document(record, max_chars), record.get("updated_at") or utcnow())
     with db.engine.begin() as conn:
         stmt = dialect_insert(db.engine, DOCUMENTS)
         written = conn.execute(
