@@ -1,7 +1,7 @@
 """The record of each notification: planned once per run, event, rule and try; each attempt's outcome.
 
 A delivery is planned before it is tried, so a worker that dies between the two leaves a
-``pending`` row the retry finds. A failed try is tried again after ``RETRY_AFTER_S`` (1, 5, 15, 60
+``pending`` row the retry finds. A failed try is tried again on ``nbreports.retries``' schedule (1, 5, 15, 60
 minutes), until ``notify_max_attempts`` tries; then it is ``gave_up``. Planning the same run,
 event, rule and try twice (a publish retried) writes nothing the second time.
 """
@@ -18,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from nbreports.errors import DatabaseError
+from nbreports.retries import next_try_at
 from nbreports.storage.database import PlatformDB
 from nbreports.storage.tables import NotificationRow, utcnow
 
-RETRY_AFTER_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd and every later failed try
 PENDING_STALE_S = 600  # a pending row this old was planned by a worker that never tried it
 MAX_ERROR_CHARS = 2000
 
@@ -86,8 +86,7 @@ def record_attempt(db: PlatformDB, delivery_id: int, error: str | None, max_atte
             elif row.attempts >= max_attempts:
                 row.status, row.next_attempt_at = str(DeliveryStatus.GAVE_UP), None
             else:
-                wait = RETRY_AFTER_S[min(row.attempts, len(RETRY_AFTER_S)) - 1]
-                row.status, row.next_attempt_at = str(DeliveryStatus.FAILED), now + timedelta(seconds=wait)
+                row.status, row.next_attempt_at = str(DeliveryStatus.FAILED), next_try_at(row.attempts, now)
             return row
     except SQLAlchemyError as exc:
         raise DatabaseError(f"could not record notification {delivery_id}: {exc}") from exc

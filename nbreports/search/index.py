@@ -16,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from nbreports.search.documents import Document, report_document, run_documents, version_documents
-from nbreports.search.sources import SourceKind, mark_indexed
+from nbreports.search.sources import SOURCES, SourceKind, is_indexed, mark_indexed
 from nbreports.search.tokens import terms
 from nbreports.storage.database import PlatformDB, dialect_insert, table_of
-from nbreports.storage.tables import SearchDocumentRow, SearchSourceRow, utcnow
+from nbreports.storage.tables import SearchDocumentRow, utcnow
 
 DOCUMENTS = table_of(SearchDocumentRow)
 VERSION_SCOPE = "v"
@@ -50,19 +50,11 @@ def document_row(report: str, scope: str, doc: Document, at: datetime, **extra: 
     }
 
 
-def _is_indexed(conn: sa.Connection, kind: SourceKind, report: str, ref: str) -> bool:
-    sources = table_of(SearchSourceRow)
-    found = conn.execute(
-        sa.select(sources.c.status).where(sources.c.kind == str(kind), sources.c.report == report, sources.c.ref == ref)
-    ).scalar()
-    return found == "indexed"
-
-
 def index_version(db: PlatformDB, report: str, sha: str, content: bytes, *, at: datetime, max_chars: int) -> int:
     """Index a notebook version's cells (once per version); how many cells it has that can be found."""
     docs = version_documents(json.loads(content), max_chars)
     with db.engine.begin() as conn:
-        if _is_indexed(conn, SourceKind.VERSION, report, sha):
+        if is_indexed(conn, SourceKind.VERSION, report, sha):
             return 0
         if docs:
             stmt = dialect_insert(db.engine, DOCUMENTS)
@@ -136,4 +128,4 @@ def forget(db: PlatformDB) -> None:
     """Empty the index (a rebuild starts here)."""
     with db.engine.begin() as conn:
         conn.execute(sa.delete(DOCUMENTS))
-        conn.execute(sa.delete(table_of(SearchSourceRow)))
+        conn.execute(sa.delete(SOURCES))

@@ -1,8 +1,8 @@
 """What the index holds of each version, run and report, and the failures to try again.
 
 Indexing never fails a save or a run: ``index_safely`` runs an index write, and a failure is
-logged and recorded here as ``failed`` with its error and when to try again (1, 5, 15, 60
-minutes after the attempts so far); the maintenance DAG tries the due ones
+logged and recorded here as ``failed`` with its error and when to try again (``nbreports.retries``:
+1, 5, 15, 60 minutes after the attempts so far); the maintenance DAG tries the due ones
 (``search.rebuild.retry_failed``) until ``search_max_attempts``, then the source is ``given-up``
 and only a reindex picks it up.
 """
@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from nbreports.retries import next_try_at
 from nbreports.storage.database import PlatformDB, dialect_insert, table_of
 from nbreports.storage.tables import SearchSourceRow, utcnow
 
 log = logging.getLogger(__name__)
 
 SOURCES = table_of(SearchSourceRow)
-RETRY_AFTER_S = (60, 300, 900, 3600)
 
 
 class SourceKind(StrEnum):
@@ -41,6 +41,16 @@ class SourceStatus(StrEnum):
     INDEXED = "indexed"
     FAILED = "failed"  # tried again at next_attempt_at
     GIVEN_UP = "given-up"  # only a reindex tries again
+
+
+def _source(kind: SourceKind, report: str, ref: str) -> sa.ColumnElement[bool]:
+    return sa.and_(SOURCES.c.kind == str(kind), SOURCES.c.report == report, SOURCES.c.ref == ref)
+
+
+def is_indexed(conn: sa.Connection, kind: SourceKind, report: str, ref: str) -> bool:
+    """Whether the index holds this source already (read inside the transaction that would write it)."""
+    status = conn.execute(sa.select(SOURCES.c.status).where(_source(kind, report, ref))).scalar()
+    return status == SourceStatus.INDEXED
 
 
 def _upsert(engine: sa.Engine, values: dict[str, Any]) -> Any:
@@ -69,14 +79,8 @@ def record_failure(db: PlatformDB, kind: SourceKind, report: str, ref: str, erro
     """Count a failed try and say when to try again (or give up after ``max_attempts``)."""
     now = utcnow()
     with db.engine.begin() as conn:
-        attempts = conn.execute(
-            sa.select(SOURCES.c.attempts).where(
-                SOURCES.c.kind == str(kind), SOURCES.c.report == report, SOURCES.c.ref == ref
-            )
-        ).scalar()
-        attempts = (attempts or 0) + 1
+        attempts = (conn.execute(sa.select(SOURCES.c.attempts).where(_source(kind, report, ref))).scalar() or 0) + 1
         given_up = attempts >= max_attempts
-        wait = RETRY_AFTER_S[min(attempts, len(RETRY_AFTER_S)) - 1]
         conn.execute(
             _upsert(
                 db.engine,
@@ -89,7 +93,7 @@ def record_failure(db: PlatformDB, kind: SourceKind, report: str, ref: str, erro
                     "attempts": attempts,
                     "error": error[:2000],
                     "updated_at": now,
-                    "next_attempt_at": None if given_up else now + timedelta(seconds=wait),
+                    "next_attempt_at": None if given_up else next_try_at(attempts, now),
                 },
             )
         )
