@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbreports.settings import Settings
+
+if TYPE_CHECKING:
+    from nbreports.storage.database import PlatformDB
 
 MAINTENANCE = ("reindex", "retry", "status")
 
@@ -25,14 +28,13 @@ def maintenance_action(args: argparse.Namespace) -> str | None:
     return words[0] if len(words) == 1 and words[0] in MAINTENANCE else None
 
 
-def _facts(settings: Settings, only: set[str] | None) -> dict[str, Any]:
+def _facts(settings: Settings, db: PlatformDB, only: set[str] | None) -> dict[str, Any]:
     from nbreports.browse.catalog import report_entries
     from nbreports.reports.catalog import load_reports
-    from nbreports.runs.model import Platform
     from nbreports.search import ReportFacts
 
     disk, _ = load_reports(settings.resolved_notebooks_dir, settings.derived_cache_dir)
-    entries = report_entries(Platform.from_settings(settings).db, disk, only)
+    entries = report_entries(db, disk, only)
     return {name: ReportFacts.from_entry(entry) for name, entry in entries.items()}
 
 
@@ -84,10 +86,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from nbreports.runs.model import Platform
     from nbreports.search import search
 
+    db = Platform.from_settings(settings).db
     page = search(
-        Platform.from_settings(settings).db,
+        db,
         " ".join(args.words),
-        _facts(settings, getattr(args, "only", None)),
+        _facts(settings, db, getattr(args, "only", None)),
         page=args.page,
         per_page=args.per_page,
     ).to_dict()

@@ -32,13 +32,18 @@ from nbreports.access.rules import ReportRules, resolve_rules
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
 from nbreports.browse.catalog import stored_names, stored_specs
 from nbreports.errors import SpecError
+from nbreports.history.versions import MIN_PREFIX
 from nbreports.identifiers import REPORT_NAME, RUN_ID
 from nbreports_ui.services import disk_report, disk_reports, notebooks_dir, platform
 
 ReportName = Annotated[str, Path(pattern=REPORT_NAME.pattern, description="Report name (= its DAG id)")]
 RunId = Annotated[str, Path(pattern=RUN_ID.pattern, description="Report run id (nbreports, not Airflow)")]
 VersionPrefix = Annotated[
-    str, Path(pattern=r"^[0-9a-fA-F]{8,64}$", description="A notebook version's sha256, or a prefix of 8+ hex digits")
+    str,
+    Path(
+        pattern=rf"^[0-9a-fA-F]{{{MIN_PREFIX},64}}$",
+        description=f"A notebook version's sha256, or a prefix of {MIN_PREFIX}+ hex digits",
+    ),
 ]
 
 # The simple auth manager's roles, spelled as FAB's built-in roles (so "Admin" means the same in both).
