@@ -17,9 +17,9 @@ from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 from nbreports.access.policy import role_actions
 from nbreports.access.teams import TeamsConfig, load_teams, teams_path
-from nbreports.errors import ConfigError, SpecError
+from nbreports.errors import ConfigError, NbreportsError, SpecError
 from nbreports.notify.spec import NotifyEvent
-from nbreports.pods.compute import POD_EXECUTORS, config_path, load_compute_config
+from nbreports.pods.compute import POD_EXECUTORS, ComputeConfig, config_path, load_compute_config
 from nbreports.reports.catalog import Report, load_reports
 from nbreports.reports.parameters import Parameter
 from nbreports.settings import Settings, get_settings
@@ -72,32 +72,52 @@ def _params(report: Report) -> dict[str, Param]:
             title="Force a new run",
             description="Run the notebook even if a fresh cached run has the same inputs",
         )
-    if report.spec.executor in POD_EXECUTORS and PROFILE_PARAM not in params:
+    if PROFILE_PARAM not in params:
         params.update(_profile_param(report))
     return params
+
+
+def _compute_config(report: Report) -> ComputeConfig:
+    return load_compute_config(config_path(report.folder.parent), teams_path(report.folder.parent))
 
 
 def _profile_param(report: Report) -> dict[str, Param]:
     """Return a dropdown of the compute profiles the report's team may use.
 
-    None if the config is broken: prepare then refuses the run with the config's error.
+    For a pod run, always; for a run in the worker, when a profile routes to a queue of its own
+    (which workers run it). None if the config is broken: prepare then refuses the run with its error.
     """
     try:
-        config = load_compute_config(config_path(report.folder.parent), teams_path(report.folder.parent))
+        config = _compute_config(report)
         allowed = config.allowed_profiles(report.spec.team)
+        if report.spec.executor not in POD_EXECUTORS and not config.routes_to_queues(report.spec.team):
+            return {}
     except ConfigError:
         return {}
     default = report.spec.profile if report.spec.profile in allowed else config.team(report.spec.team).default
+    what = "CPU, memory or GPU of the pod" if report.spec.executor in POD_EXECUTORS else "the workers that run it"
     return {
         PROFILE_PARAM: _param(
             default,
             type="string",
             enum=allowed,
             title="Compute profile",
-            description="CPU, memory or GPU of the pod: "
-            + "; ".join(f"{n}: {config.profiles[n].description}" for n in allowed),
+            description=f"{what}: "
+            + "; ".join(
+                f"{n}: {config.profiles[n].description}" + (f" (queue {q})" if (q := config.profiles[n].queue) else "")
+                for n in allowed
+            ),
         )
     }
+
+
+def _queue(report: Report) -> dict[str, str]:
+    """The execute task's queue: its default profile's, if it names one (a trigger's choice: ``operators.policy``)."""
+    try:
+        queue = _compute_config(report).queue_for(report.name, report.spec)
+    except NbreportsError:  # a broken config or a profile the team may not use: prepare refuses the run
+        return {}
+    return {"queue": queue} if queue else {}
 
 
 #: The presets that are cron expressions, read in the spec's time zone like any other (Airflow reads
@@ -142,13 +162,13 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
     """Build the DAG prepare → execute → publish of one report.
 
     :param report: the report, as loaded by ``nbreports.reports.catalog``.
-    :param notebooks_dir: the folder of report folders the tasks read; by default the report folder's parent.
+    :param notebooks_dir: the folder of report folders the tasks read; by default each worker's own
+        ``NBREPORTS_NOTEBOOKS_DIR`` (its DAG bundle), never a path of the host that parsed the DAG.
     :param teams: the teams file (for its admin roles, left out of ``access_control``); by default
         the one beside the notebooks folder.
     """
     spec = report.spec
     teams = teams or load_teams(teams_path(report.folder.parent))
-    folder = str(notebooks_dir or report.folder.parent)
     with (
         _access_control_is_ours(),
         DAG(
@@ -166,7 +186,9 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
             access_control=access_control(role_actions(report.rules, teams.admin_roles)),
         ) as dag,
     ):
-        common: dict[str, Any] = {"report": report.name, "notebooks_dir": folder}
+        common: dict[str, Any] = {"report": report.name}
+        if notebooks_dir is not None:
+            common["notebooks_dir"] = str(notebooks_dir)
         prepare = PrepareReportOperator(task_id="prepare", **common)
         execute_cls: type[Any] = ExecuteReportOperator
         if spec.executor == "kubernetes":  # imported only when used: the provider is slow to import
@@ -180,6 +202,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
             retry_delay=timedelta(seconds=spec.retry_delay),
             execution_timeout=timedelta(seconds=spec.run_timeout + 120),
             on_retry_callback=notify_retry if any(NotifyEvent.RETRY in r.on for r in spec.notify) else None,
+            **_queue(report),
             **common,
         )
         publish = PublishReportOperator(  # retried: an object store or database briefly down must not lose the run
@@ -225,7 +248,7 @@ def build_dags(settings: Settings | None = None) -> dict[str, DAG]:
         except SpecError as exc:
             errors[str(report.folder)] = exc
             continue
-        dags[report.name] = build_dag(report, settings.resolved_notebooks_dir, teams)
+        dags[report.name] = build_dag(report, teams=teams)
     if errors:
         dags["nbreports_invalid_reports"] = InvalidReports(errors)
     return dags

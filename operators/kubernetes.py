@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -90,10 +91,15 @@ class KubernetesReportOperator(KubernetesPodOperator):
         """The hook to the platform (store and database) through ``db_conn_id``."""
         return NbreportsHook(self.db_conn_id)
 
+    @property
+    def _notebooks(self) -> Path | None:
+        """Where this worker finds the reports: ``notebooks_dir``, else its ``NBREPORTS_NOTEBOOKS_DIR``."""
+        return Path(self.notebooks_dir) if self.notebooks_dir else None
+
     def report_manifest(self, try_number: int = 1) -> dict[str, Any]:
         """Build the validated manifest of this run's pod."""
         plan = RunPlan.from_dict(self.plan)
-        return build_pod_manifest(plan_pod(self.nbreports.platform, plan, try_number))
+        return build_pod_manifest(plan_pod(self.nbreports.platform, plan, try_number, notebooks_dir=self._notebooks))
 
     def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
         """Return the pod to start: the run's manifest, with the provider's task labels added."""
@@ -129,7 +135,7 @@ class KubernetesReportOperator(KubernetesPodOperator):
             ),
             None,
         )
-        request = plan_pod(self.nbreports.platform, plan)
+        request = plan_pod(self.nbreports.platform, plan, notebooks_dir=self._notebooks)
         init = [s for s in (status.init_container_statuses or []) if s.name == BUNDLE_CONTAINER]
         main = [s for s in (status.container_statuses or []) if s.name == CONTAINER]
         waiting = {s.state.waiting.reason for s in [*init, *main] if s.state and s.state.waiting}

@@ -27,7 +27,7 @@ from operators.lineage import upstream_events, upstream_runs
 from operators.notify import notify_published
 
 FORCE_PARAM = "force"  # trigger parameter that bypasses the run cache
-PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile of a pod run
+PROFILE_PARAM = "profile"  # trigger parameter choosing the compute profile: a pod's resources, the workers' queue
 
 
 def report_asset(report: str) -> Asset:
@@ -162,7 +162,8 @@ class ExecuteReportOperator(_ReportOperator):
         """Run the notebook; return the execution result, or raise the error of the failed run."""
         plan = RunPlan.from_dict(self.plan)
         platform = self.hook.run_platform(plan.report, plan.team, plan.connections, plan.variables)
-        result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number)
+        here = Path(self.notebooks_dir) if self.notebooks_dir else None  # else this worker's NBREPORTS_NOTEBOOKS_DIR
+        result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number, notebooks_dir=here)
         if result.status != RunStatus.SUCCESS:
             raise execution_error(
                 plan.report,

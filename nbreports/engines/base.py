@@ -22,7 +22,7 @@ class ExecutionJob:
     input_path: Path  # the prepared notebook, parameters already injected
     output_path: Path  # where the executed notebook must be left
     kernel: str
-    cwd: Path  # the report folder, so the notebook finds its data files
+    cwd: Path  # the run's copy of its report folder (the bundle unpacked), so the notebook finds its data files
     cell_timeout: int
     run_timeout: int
     env: dict[str, str] = field(default_factory=dict)

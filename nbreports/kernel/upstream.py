@@ -50,7 +50,11 @@ def _store() -> Store:
 
 
 def _report_folder() -> Path | None:
-    """The report folder the kernel runs in (engines and Jupyter start kernels there), if it is one."""
+    """The report folder the kernel runs in, if it is one.
+
+    Jupyter starts kernels there; a run's kernel works in its bundle's copy and is told the worker's
+    notebooks folder as ``NBREPORTS_NOTEBOOKS_DIR``.
+    """
     cwd = Path.cwd()
     return cwd if (cwd / SPEC_FILE).is_file() else None
 

@@ -3,6 +3,10 @@
 ``config/profiles.yaml`` (``NBREPORTS_PROFILES_FILE`` to move it) says which profiles and images
 exist; the teams file (``nbreports.access.teams``) says which each team may use, so a report can
 only ask for what its team is allowed: anything else is refused before a pod starts.
+
+A profile may also name an Airflow ``queue``: the execute task of a run on it goes to the workers
+serving that queue (CeleryExecutor), e.g. ``large`` to bigger machines. That holds for runs in the
+worker too (``executor: local``), where the worker's machine is the compute.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ class _Strict(BaseModel):
 
 
 class Profile(_Strict):
-    """A compute profile: the resources, node selector and tolerations a pod run gets."""
+    """A compute profile: the resources, node selector and tolerations a pod run gets; its execute task's queue."""
 
     name: str = ""
     description: str = ""
@@ -35,6 +39,14 @@ class Profile(_Strict):
     limits: dict[str, str] = Field(default_factory=dict, description="Kubernetes resource limits.")
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    queue: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="Airflow queue (a Celery queue) of the execute task of runs on this profile; "
+        "default: the executor's default queue.",
+    )
 
 
 class Images(_Strict):
@@ -84,6 +96,14 @@ class ComputeConfig(_Strict):
                 report, [f"compute profile {name!r} is {known}; choose one of {', '.join(team.profiles)}"]
             )
         return self.profiles[name].model_copy(update={"name": name})
+
+    def queue_for(self, report: str, spec: ReportSpec, requested: str | None = None) -> str | None:
+        """The Airflow queue of a run's execute task: its profile's (``profile_for``), None for the default."""
+        return self.profile_for(report, spec, requested).queue
+
+    def routes_to_queues(self, team: str) -> bool:
+        """Whether any profile ``team`` may use sends its runs to a queue of its own."""
+        return any(self.profiles[name].queue for name in self.team(team).profiles)
 
     def image_for(self, spec: ReportSpec) -> str:
         """The image reference: pinned digest if the spec has one, else the channel's tag."""
@@ -143,9 +163,12 @@ def choose_compute(
 ) -> tuple[str | None, str | None]:
     """(profile name, image) of a run; ``(None, None)`` when the report runs in the worker.
 
-    Raises ``ProfileError`` for a profile the team may not use, before anything is written.
+    Raises ``ProfileError`` for a profile the team may not use, before anything is written; also for
+    a run in the worker, whose profile chose its queue (the workers that run it).
     """
     if spec.executor not in POD_EXECUTORS:
+        if requested:
+            (config or load_compute_config()).profile_for(report, spec, requested)
         return None, None
     config = config or load_compute_config()
     return config.profile_for(report, spec, requested).name, config.image_for(spec)

@@ -14,11 +14,11 @@ read-only root filesystem. What papermill and the kernel write goes to two ``emp
 ``/tmp`` and ``SCRATCH`` (HOME, the Jupyter runtime and IPython folders, caches, the working directory).
 
 The report folder's files come as the run's bundle (``runs/bundle.py``): an init container of the
-same image fetches it from the store into the working directory, with the same Secret. For
-``executor: kubernetes`` there is no ``hostPath`` at all, so the store must be object storage (a
-cluster's nodes have no folder of the worker's; ``ConfigError`` otherwise) and the run must have a
-bundle. Under ``podman`` (one machine) a ``file://`` store is mounted from the host, and without a
-bundle the report folder too.
+same image fetches it from the store into the working directory, with the same Secret; a run
+without a bundle is a ``ConfigError``, since no pod ever sees a worker's folder. For ``executor:
+kubernetes`` there is no ``hostPath`` at all, so the store must be object storage (a cluster's
+nodes have no folder of the worker's; ``ConfigError`` otherwise). Under ``podman`` (one machine)
+a ``file://`` store is mounted from the host.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from nbreports.pods.compute import Profile
 from nbreports.storage.store import Store
 
 STORE_MOUNT = "/nbreports/store"  # a local store's folder, as the pod sees it (podman only)
-REPORT_MOUNT = "/nbreports/report"  # the report folder, read-only, when a podman run has no bundle
 SCRATCH = "/nbreports/scratch"  # the writable emptyDir: HOME, Jupyter's runtime, the working directory
 WORKDIR = f"{SCRATCH}/report"  # where the init container unpacks the run's bundle
 TMP = "/tmp"  # noqa: S108 - the container's own /tmp (an emptyDir), not the host's
@@ -63,7 +62,6 @@ class PodRequest:
     environment: str = "default"  # the team environment (image) the pod runs
     store_options: dict[str, Any] = field(default_factory=dict)  # endpoint_url, region_name only
     store_secret: str | None = None  # Secret whose keys become the container's environment
-    report_folder: str | None = None  # host folder mounted as the working directory
     dag_id: str | None = None
     try_number: int = 1
     host_network: bool = False
@@ -117,29 +115,20 @@ def notebook_paths(request: PodRequest) -> tuple[str, str]:
 
 
 def check_pod_request(request: PodRequest) -> None:
-    """``ConfigError`` unless the pod can work where it runs: a cluster's pod needs object storage and a bundle."""
+    """``ConfigError`` unless the pod can work where it runs: a bundle always, and on a cluster object storage."""
     if request.executor not in EXECUTORS:
         raise ConfigError(f"executor {request.executor!r} starts no pod; pods run under {' or '.join(EXECUTORS)}")
-    if request.executor != "kubernetes":
-        return
-    if request.local_store_root:
+    if not request.bundle:
+        raise ConfigError(
+            f"run {request.run_id} of {request.report!r} has no bundle of its report folder: "
+            "a pod reads the report's files only from the store (prepare stores them as RunPlan.bundle)"
+        )
+    if request.executor == "kubernetes" and request.local_store_root:
         raise ConfigError(
             f"report {request.report!r}: executor 'kubernetes' needs object storage (NBREPORTS_STORE_URL=s3://...); "
             f"a pod on a cluster cannot reach the local store {request.store_url} "
             "(executor 'podman' runs pods on this machine)"
         )
-    if not request.bundle:
-        raise ConfigError(
-            f"run {request.run_id} of {request.report!r} has no bundle of its report folder: "
-            "a pod on a cluster cannot read the worker's folder (prepare stores it as RunPlan.bundle)"
-        )
-
-
-def workdir_of(request: PodRequest) -> str:
-    """The working directory: the unpacked bundle, else (podman) the mounted report folder, else the scratch."""
-    if request.bundle:
-        return WORKDIR
-    return REPORT_MOUNT if request.report_folder and request.executor == "podman" else SCRATCH
 
 
 def _env(request: PodRequest) -> list[dict[str, Any]]:
@@ -171,9 +160,9 @@ def _env(request: PodRequest) -> list[dict[str, Any]]:
 
 
 def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The volumes and their mounts: the two scratch ``emptyDir``s, and under podman the host folders.
+    """The volumes and their mounts: the two scratch ``emptyDir``s, and under podman a local store's folder.
 
-    Those are a local store (read-only except this run's folder) and the report folder when there is no bundle.
+    That folder is mounted read-only except this run's folder; the report's files come from the bundle.
     """
     volumes: list[dict[str, Any]] = [{"name": "scratch", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
     mounts: list[dict[str, Any]] = [{"name": "scratch", "mountPath": SCRATCH}, {"name": "tmp", "mountPath": TMP}]
@@ -189,9 +178,6 @@ def _volumes(request: PodRequest) -> tuple[list[dict[str, Any]], list[dict[str, 
             {"name": "store", "mountPath": STORE_MOUNT, "readOnly": True},
             {"name": "run", "mountPath": f"{STORE_MOUNT}/{run}"},
         ]
-    if request.report_folder and not request.bundle:
-        volumes.append({"name": "report", "hostPath": {"path": request.report_folder, "type": "Directory"}})
-        mounts.append({"name": "report", "mountPath": REPORT_MOUNT, "readOnly": True})
     return volumes, mounts
 
 
@@ -220,7 +206,7 @@ def _container(request: PodRequest, name: str, command: list[str], args: list[st
         "imagePullPolicy": "IfNotPresent",
         "command": command,
         "args": args,
-        "workingDir": SCRATCH if name == BUNDLE_CONTAINER else workdir_of(request),
+        "workingDir": SCRATCH if name == BUNDLE_CONTAINER else WORKDIR,
         "env": _env(request),
         "resources": {k: dict(v) for k, v in (("requests", profile.requests), ("limits", profile.limits)) if v},
         "securityContext": json.loads(json.dumps(CONTAINER_SECURITY)),  # a copy each: callers may edit theirs
@@ -238,8 +224,7 @@ def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
     """
     check_pod_request(request)
     input_nb, output_nb = notebook_paths(request)
-    workdir = workdir_of(request)
-    args = [input_nb, output_nb, "--kernel", request.kernel, "--cwd", workdir]
+    args = [input_nb, output_nb, "--kernel", request.kernel, "--cwd", WORKDIR]
     args += ["--execution-timeout", str(request.cell_timeout)]
     args += ["--log-output", "--no-progress-bar", "--request-save-on-cell-execute"]
     spec: dict[str, Any] = {
@@ -251,9 +236,8 @@ def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
         "containers": [_container(request, CONTAINER, ["papermill"], args)],
         "volumes": _volumes(request)[0],
     }
-    if request.bundle:  # the report folder's files, unpacked before papermill starts
-        fetch = ["python", "-m", "nbreports.runs.bundle"]
-        spec["initContainers"] = [_container(request, BUNDLE_CONTAINER, fetch, [request.bundle, WORKDIR])]
+    fetch = ["python", "-m", "nbreports.runs.bundle"]  # the report folder's files, unpacked before papermill starts
+    spec["initContainers"] = [_container(request, BUNDLE_CONTAINER, fetch, [str(request.bundle), WORKDIR])]
     if request.host_network:
         spec["hostNetwork"] = True
     if request.profile.node_selector:
@@ -263,10 +247,12 @@ def build_pod_manifest(request: PodRequest) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "name": pod_name(request.report, request.run_id, request.try_number),
         "labels": run_labels(request),
-        "annotations": {f"{LABEL_PREFIX}/run-id": request.run_id, f"{LABEL_PREFIX}/image": request.image},
+        "annotations": {
+            f"{LABEL_PREFIX}/run-id": request.run_id,
+            f"{LABEL_PREFIX}/image": request.image,
+            f"{LABEL_PREFIX}/bundle": str(request.bundle),
+        },
     }
-    if request.bundle:
-        metadata["annotations"][f"{LABEL_PREFIX}/bundle"] = request.bundle
     if request.namespace:
         metadata["namespace"] = request.namespace
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}

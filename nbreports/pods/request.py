@@ -78,10 +78,20 @@ def _readable(notebooks_dir: Path, report: str, teams: TeamsConfig, cache_dir: P
     return tuple(readable_reports(report_principal(report, teams), [r.rules for r in reports]))
 
 
-def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: ComputeConfig | None = None) -> PodRequest:
-    """The pod of ``plan``: its profile's resources, its image, the store as the kernel reaches it."""
+def plan_pod(
+    platform: Platform,
+    plan: RunPlan,
+    try_number: int = 1,
+    config: ComputeConfig | None = None,
+    notebooks_dir: Path | None = None,
+) -> PodRequest:
+    """The pod of ``plan``: its profile's resources, its image, the store as the kernel reaches it.
+
+    ``notebooks_dir``: where this worker finds the reports (by default its ``NBREPORTS_NOTEBOOKS_DIR``),
+    for the teams file and the reports the kernel may read; never a folder of the preparing worker.
+    """
     config = config or load_compute_config()
-    notebooks = Path(plan.report_folder).parent
+    notebooks = notebooks_dir or platform.settings.resolved_notebooks_dir
     teams = load_teams(teams_path(notebooks))
     if not plan.profile or not plan.image:
         raise ConfigError(f"run {plan.run_id} of {plan.report} was not prepared for a pod (no profile/image)")
@@ -101,7 +111,6 @@ def plan_pod(platform: Platform, plan: RunPlan, try_number: int = 1, config: Com
         cell_timeout=plan.cell_timeout,
         run_timeout=plan.run_timeout,
         store_options=json.loads(platform.kernel_env.get("NBREPORTS_STORE_OPTIONS") or "{}"),
-        report_folder=plan.report_folder,
         dag_id=plan.dag_id,
         try_number=try_number,
         readable_reports=_readable(notebooks, plan.report, teams, platform.settings.derived_cache_dir),
@@ -139,7 +148,6 @@ def report_pod_manifest(
         cell_timeout=report.spec.cell_timeout,
         run_timeout=report.spec.run_timeout,
         store_options=dict(settings.store_options),
-        report_folder=str(report.folder),
         dag_id=report.name,
         try_number=try_number,
         readable_reports=_readable(report.folder.parent, report.name, teams, settings.derived_cache_dir),

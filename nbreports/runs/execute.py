@@ -7,11 +7,13 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from nbreports.access.teams import teams_path
 from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, get_engine
-from nbreports.errors import StoreError
+from nbreports.errors import NbreportsError, StoreError
 from nbreports.kernel.upstream import UPSTREAM_ENV
 from nbreports.pods.request import plan_pod
 from nbreports.redaction.redact import Redactor
+from nbreports.runs.bundle import fetch_bundle
 from nbreports.runs.liveness import Heartbeat, begin_attempt
 from nbreports.runs.model import Platform, RunPlan
 from nbreports.runs.states import FailureKind, RunStatus
@@ -27,16 +29,49 @@ def _masked(log: LogSink, redactor: Redactor) -> LogSink:
     return lambda line: log(redactor.text(line))
 
 
-def _run_env(plan: RunPlan) -> dict[str, str]:
-    """What the kernel is told about its run: which report and run, and the upstream runs that triggered it."""
+def _run_env(plan: RunPlan, notebooks: Path) -> dict[str, str]:
+    """What the kernel is told about its run: which report and run, and the upstream runs that triggered it.
+
+    A local kernel works in a copy of its report folder, so it is told where this worker's reports
+    and teams file are: whether it may read another report is decided from them (``kernel.upstream``).
+    """
     env = {"NBREPORTS_REPORT": plan.report, "NBREPORTS_RUN_ID": plan.run_id}
     if plan.upstream_runs:  # else the kernel reads them from its input's provenance (kernel.upstream)
         env[UPSTREAM_ENV] = json.dumps(plan.upstream_runs)
+    if not plan.profile:
+        env["NBREPORTS_NOTEBOOKS_DIR"] = str(notebooks)
+        env["NBREPORTS_TEAMS_FILE"] = str(teams_path(notebooks))
     return env
 
 
+def _unpack_report_files(platform: Platform, plan: RunPlan, job: ExecutionJob) -> ExecutionResult | None:
+    """Unpack the run's bundle into the job's working directory; the failure if that cannot be done.
+
+    The report's files come from the store, never from a path on the worker that prepared the run:
+    any worker may execute any run. A pod's init container does the same inside the pod.
+    """
+    if job.pod is not None:
+        return None
+    if not plan.bundle:
+        return ExecutionResult.failure(
+            FailureKind.ENGINE_ERROR, f"run {plan.run_id} has no bundle of its report folder (prepare stores one)"
+        )
+    try:
+        fetch_bundle(platform.store, plan.bundle, job.cwd)
+    except NbreportsError as exc:  # the store down, or the bundle corrupt: nothing ran
+        reason = f"the report folder's files could not be fetched: {exc}"
+        return ExecutionResult.failure(FailureKind.STORE_ERROR, reason)
+    return None
+
+
 def execute(
-    platform: Platform, plan: RunPlan, log: LogSink, *, try_number: int = 1, engine: Engine | None = None
+    platform: Platform,
+    plan: RunPlan,
+    log: LogSink,
+    *,
+    try_number: int = 1,
+    engine: Engine | None = None,
+    notebooks_dir: Path | None = None,
 ) -> ExecutionResult:
     """Run the prepared notebook with the plan's engine and keep the output notebook in the store.
 
@@ -44,11 +79,14 @@ def execute(
     (or, if the kernel never started, the input) is stored either way. ``engine``: one already
     started for this plan's executor (see ``runs.runner.run_report``). ``try_number``: the Airflow
     try; a retry continues the same run and keeps the earlier attempt's files (``runs.liveness``).
+    ``notebooks_dir``: where this worker finds the reports (by default ``NBREPORTS_NOTEBOOKS_DIR``);
+    the report's own files come from the run's bundle, whichever worker prepared it.
     """
     if plan.cached_from:
         log(f"cache hit: {plan.report} run {plan.run_id} reuses the outputs of run {plan.cached_from}")
         return cache_hit_result(plan)
     store = platform.store
+    notebooks = notebooks_dir or platform.settings.resolved_notebooks_dir
     begin_attempt(platform, plan, try_number)
     redactor = Redactor(platform.secrets)
     log = _masked(log, redactor)
@@ -59,18 +97,20 @@ def execute(
             input_path=input_path,
             output_path=output_path,
             kernel=plan.kernel,
-            cwd=Path(plan.report_folder),
+            cwd=Path(tmp) / "report",
             cell_timeout=plan.cell_timeout,
             run_timeout=plan.run_timeout,
-            env={**platform.kernel_env, **_run_env(plan)},
-            pod=plan_pod(platform, plan, try_number) if plan.profile else None,
+            env={**platform.kernel_env, **_run_env(plan, notebooks)},
+            pod=plan_pod(platform, plan, try_number, notebooks_dir=notebooks) if plan.profile else None,
         )
         log(
             f"executing {plan.report} run {plan.run_id} (notebook {plan.notebook_version[:12]}, "
             f"kernel {plan.kernel}, engine {plan.executor})"
         )
         with Heartbeat(platform, plan.run_id):  # a run whose heartbeat stops is found lost (runs.liveness)
-            result = (engine or get_engine(plan.executor)).execute(job, log)
+            result = _unpack_report_files(platform, plan, job) or (engine or get_engine(plan.executor)).execute(
+                job, log
+            )
         try:
             _store_output(platform, plan, redactor, output_path if output_path.is_file() else input_path, job)
         except StoreError as exc:  # e.g. the disk is full: the run fails with that reason, nothing half-written

@@ -218,7 +218,6 @@ def _plan_of(platform: Platform, row: RunRow) -> RunPlan:
             parameters=row.parameters,
             kernel=row.kernel or platform.settings.default_kernel,
             executor=row.executor,
-            report_folder="",
             cell_timeout=0,
             run_timeout=0,
             hide_code=False,

@@ -47,6 +47,9 @@ class Platform:
         return cls(settings, store, db, {**env, **(kernel_env or {})})
 
 
+RETIRED_FIELDS = frozenset({"report_folder"})  # a path on the preparing worker: the executing one has the bundle
+
+
 @dataclass
 class RunPlan:
     """Everything execute and publish need, as plain JSON (it travels through XCom)."""
@@ -58,7 +61,6 @@ class RunPlan:
     parameters: dict[str, Any]
     kernel: str
     executor: str
-    report_folder: str
     cell_timeout: int
     run_timeout: int
     hide_code: bool
@@ -82,8 +84,8 @@ class RunPlan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunPlan:
-        """The plan back from its XCom JSON."""
-        return cls(**data)
+        """The plan back from its XCom JSON (a plan from an older release may still name a retired field)."""
+        return cls(**{k: v for k, v in data.items() if k not in RETIRED_FIELDS})
 
     def key(self, name: str = "") -> str:
         """The store key of ``name`` in this run's folder."""

@@ -100,7 +100,6 @@ def prepare(
         parameters=parameters,
         kernel=kernel,
         executor=report.spec.executor,
-        report_folder=str(report.folder),
         cell_timeout=report.spec.cell_timeout,
         run_timeout=report.spec.run_timeout,
         hide_code=report.spec.publish.hide_code,

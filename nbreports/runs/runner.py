@@ -38,7 +38,7 @@ def run_report(
         plan = prepare(platform, report, values, **context)
         if not plan.cached_from:  # nbconvert's import and templates load while the notebook runs
             threading.Thread(target=warm_html_renderer, args=(plan.hide_code,), daemon=True).start()
-        result = execute(platform, plan, log, engine=engine)
+        result = execute(platform, plan, log, engine=engine, notebooks_dir=report.folder.parent)
     finally:
         engine.close()  # a pre-started engine that got no job (invalid parameters, a cache hit)
     record = publish(platform, plan, result)

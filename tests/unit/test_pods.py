@@ -39,7 +39,6 @@ def request_for(report, profile, store_url="s3://reports/prod", **kw):
         "run_timeout": report.spec.run_timeout,
         "store_options": {"endpoint_url": "http://minio.storage:9000", "key": SECRET_VALUE},
         "store_secret": CONFIG.store_secret,
-        "report_folder": str(report.folder),
         "dag_id": report.name,
         "namespace": CONFIG.namespace,
         "bundle": bundle_digest(report.folder),
@@ -89,30 +88,31 @@ def test_credentials_only_through_the_secret():
 def test_podman_mounts_a_local_store_read_only_except_the_run_folder(tmp_path):
     report = EXAMPLES[0]
     store = (tmp_path / "store").as_uri()
-    for bundle in (None, bundle_digest(report.folder)):
-        request = request_for(report, "small", store_url=store, try_number=2, host_network=True, bundle=bundle)
-        manifest = build_pod_manifest(replace(request, executor="podman"))
-        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
-        [container] = manifest["spec"]["containers"]
-        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-        run = f"/nbreports/store/runs/{report.name}/{RUN_ID}"
-        assert mounts["/nbreports/store"]["readOnly"] is True
-        assert "readOnly" not in mounts[run]
-        assert container["args"][:2] == [f"{run}/input.ipynb", f"{run}/output.ipynb"]
-        volumes = {v["name"]: v for v in manifest["spec"]["volumes"]}
-        assert volumes["run"]["hostPath"]["path"] == f"{tmp_path}/store/runs/{report.name}/{RUN_ID}"
-        assert manifest["spec"]["hostNetwork"] is True
-        assert "envFrom" not in container
-        assert manifest["metadata"]["name"].endswith("-t2")
-        # one machine: host folders are podman's, so this pod is not one a cluster would admit
-        assert any(v.startswith("restrictedVolumes: volume store uses ['hostPath']") for v in violations(manifest))
-        if bundle:  # the report folder comes from the store, like on a cluster
-            assert "report" not in volumes
-            assert manifest["spec"]["initContainers"][0]["volumeMounts"] == container["volumeMounts"]
-        else:  # without one, the report folder is mounted read-only as the working directory
-            assert mounts["/nbreports/report"]["readOnly"] is True
-            assert volumes["report"]["hostPath"]["path"] == str(report.folder)
-            assert "initContainers" not in manifest["spec"]
+    request = request_for(report, "small", store_url=store, try_number=2, host_network=True)
+    manifest = build_pod_manifest(replace(request, executor="podman"))
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    [container] = manifest["spec"]["containers"]
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    run = f"/nbreports/store/runs/{report.name}/{RUN_ID}"
+    assert mounts["/nbreports/store"]["readOnly"] is True
+    assert "readOnly" not in mounts[run]
+    assert container["args"][:2] == [f"{run}/input.ipynb", f"{run}/output.ipynb"]
+    volumes = {v["name"]: v for v in manifest["spec"]["volumes"]}
+    assert volumes["run"]["hostPath"]["path"] == f"{tmp_path}/store/runs/{report.name}/{RUN_ID}"
+    assert manifest["spec"]["hostNetwork"] is True
+    assert "envFrom" not in container
+    assert manifest["metadata"]["name"].endswith("-t2")
+    # one machine: host folders are podman's, so this pod is not one a cluster would admit
+    assert any(v.startswith("restrictedVolumes: volume store uses ['hostPath']") for v in violations(manifest))
+    # the report folder comes from the store, like on a cluster: never a host folder of the preparing worker
+    assert set(volumes) == {"scratch", "tmp", "store", "run"}
+    assert manifest["spec"]["initContainers"][0]["volumeMounts"] == container["volumeMounts"]
+
+
+def test_a_pod_without_a_bundle_is_refused_under_podman_too(tmp_path):
+    request = request_for(EXAMPLES[0], "small", store_url=(tmp_path / "store").as_uri(), bundle=None)
+    with pytest.raises(ConfigError, match=f"run {RUN_ID} of '{EXAMPLES[0].name}' has no bundle of its report folder"):
+        build_pod_manifest(replace(request, executor="podman"))
 
 
 def test_kubernetes_needs_object_storage_and_a_bundle(tmp_path):
@@ -125,8 +125,8 @@ def test_kubernetes_needs_object_storage_and_a_bundle(tmp_path):
         build_pod_manifest(request_for(find_report(REPO / "notebooks", "sales_digest"), "small", bundle=None))
     with pytest.raises(ConfigError, match="executor 'local' starts no pod"):
         build_pod_manifest(request_for(report, "small", executor="local"))
-    manifest = build_pod_manifest(request_for(report, "small", report_folder="/srv/worker/notebooks/x"))
-    assert "hostPath" not in json.dumps(manifest)  # the worker's folder never reaches a cluster's pod
+    manifest = build_pod_manifest(request_for(report, "small"))
+    assert "hostPath" not in json.dumps(manifest)  # no folder of the worker's ever reaches a cluster's pod
 
 
 def test_the_kernel_writes_only_to_its_scratch_volumes():
@@ -172,7 +172,9 @@ def test_profiles_are_limited_to_the_team():
     with pytest.raises(ProfileError, match="'huge' is unknown"):
         choose_compute("r", spec, "huge", CONFIG)
     local = parse_spec({"title": "t", "team": "data-eng"}, "report.yaml")
-    assert choose_compute("r", local, "gpu", CONFIG) == (None, None)
+    assert choose_compute("r", local, "medium", CONFIG) == (None, None)  # runs in the worker: no pod, no image
+    with pytest.raises(ProfileError, match="'gpu' is not allowed for team 'data-eng'"):  # it would pick the queue
+        choose_compute("r", local, "gpu", CONFIG)
 
 
 def test_channel_and_digest_choose_the_image():
