@@ -12,7 +12,7 @@ FRONTEND_SRC := $(wildcard $(addprefix $(FRONTEND)/,package.json package-lock.js
 FRONTEND_OUT := plugins/nbreports_ui/static/app.js plugins/nbreports_ui/static/style.css
 FRONTEND_STAMP := $(FRONTEND)/node_modules/.make-built
 
-.PHONY: help install frontend demo test test-unit no-services-expr lint bench bench-quick bench-more clean images test-pods FORCE
+.PHONY: help install frontend demo test test-unit no-services-expr lint bench bench-quick bench-more capacity clean images test-pods FORCE
 
 $(VENV)/.installed: requirements.lock pyproject.toml scripts/setup-build-deps.sh
 	@scripts/setup-build-deps.sh
@@ -62,6 +62,9 @@ bench-more: install  ## the UI's run history at 100,000 runs, pods vs the local 
 	$(PY) bench/bench_history.py --json .bench/history.json
 	CONTAINERS_CONF=$(CURDIR)/images/containers.conf $(PY) -m bench.bench_pods
 	$(PY) -m bench --only load
+
+capacity: install  ## the capacity plan's inputs (docs/capacity.md): DB rows/bytes and store objects per run, Airflow rows, DAG parse cost (~15 min; not in make bench)
+	$(PY) -m bench.capacity
 
 clean:  ## remove the demo's state and the tools' caches (not .venv, nor node_modules)
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache
