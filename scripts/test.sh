@@ -15,7 +15,7 @@ if [ $# -gt 0 ]; then exec "${pytest[@]}" "$@"; fi
 # The rest run last in one process, because they share the Airflow servers, slapd and the kernel
 # image it starts once, and the fault suite restarts PostgreSQL under everyone.
 no_services=$(make --no-print-directory -s no-services-expr)
-servers_of_our_own="airflow or e2e or pods or browser or faults"
+servers_of_our_own="airflow or e2e or pods or browser or faults or celery"
 "${pytest[@]}" -m "$no_services" -n 2
 "${pytest[@]}" -m "(postgres or s3) and not ($servers_of_our_own)" -n 2
 exec "${pytest[@]}" -m "$servers_of_our_own"

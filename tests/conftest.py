@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NBREPORTS_TEAMS_FILE", str(REPO / "config" / "teams.yaml"))
 PG_ADMIN_URL = os.environ.get("NBREPORTS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-SERVICE_MARKERS = ("postgres", "s3", "airflow", "e2e", "pods", "browser", "faults")
+SERVICE_MARKERS = ("postgres", "s3", "airflow", "e2e", "pods", "browser", "faults", "celery")
 NO_SERVICES = "not (" + " or ".join(SERVICE_MARKERS) + ")"  # the -m expression of make test-unit
 
 # A test using one of these fixtures (directly or through other fixtures) needs these services.
@@ -55,6 +55,7 @@ SERVICE_FIXTURES: dict[str, tuple[str, ...]] = {
     "s3_endpoint": ("s3",),
     "airflow_home": ("airflow", "postgres"),
     "airflow_servers": ("e2e", "airflow", "postgres"),
+    "celery_cluster": ("celery", "e2e", "airflow", "postgres", "s3"),
     "kernel_image": ("pods",),
     "browser": ("browser",),
 }
