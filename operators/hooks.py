@@ -135,10 +135,38 @@ class NbreportsHook(BaseHook):
         store, kernel_env = None, None
         if self.settings.store_conn_id and self.settings.resolved_store_url.startswith("s3://"):
             store, kernel_env = self._s3_store()
-        return Platform.from_settings(
+        platform = Platform.from_settings(
             self.settings, store=store, database_url=self._database_url(), kernel_env=kernel_env
         )
+        check_shared(platform)
+        return platform
 
     def get_conn(self) -> Platform:
         """Return the platform (``platform``): the hook's connection."""
         return self.platform
+
+
+ONE_MACHINE_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor", "DebugExecutor"})
+
+
+def _spread_executors() -> list[str]:
+    """The configured executors that may run a DAG run's tasks on different machines (Celery, Kubernetes…)."""
+    from airflow.configuration import conf
+
+    names = [e.strip() for e in str(conf.get("core", "executor", fallback="LocalExecutor")).split(",")]
+    return [n for n in names if n and n.rsplit(".", 1)[-1].split(":")[-1] not in ONE_MACHINE_EXECUTORS]
+
+
+def check_shared(platform: Platform) -> None:
+    """``ConfigError`` when tasks may run on several machines but the platform database is SQLite on this one.
+
+    Prepare, execute and publish of one run may each land on another worker: they must all write
+    the same records. A local store folder works only if every worker mounts the same one.
+    """
+    spread = _spread_executors()
+    if spread and platform.db.url.startswith("sqlite"):
+        raise ConfigError(
+            f"Airflow runs tasks with {', '.join(spread)}, which may put a run's steps on different workers, but "
+            f"the platform database is SQLite on this host ({platform.db.url.removeprefix('sqlite:///')}): "
+            "give every component the connection nbreports_db to one PostgreSQL database (docs/deploy.md)"
+        )
