@@ -7,6 +7,7 @@ so the derived-facts cache is empty; *warm*: the next process, with that cache f
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import statistics
@@ -64,6 +65,9 @@ def run(ws: Workspace, sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
             "warm_cpu_ms_per_report": ms(warm, "build_cpu_s"),
             "same_process_ms_per_report": ms(warm, "rebuild_same_process_s"),
             "serialize_ms_per_report": ms(warm, "serialize_s"),
+            "serialize_cpu_ms_per_report": ms(warm, "serialize_cpu_s"),
+            "cold_cpu_s": round(statistics.median(s["build_cpu_s"] for s in cold), 3),
+            "warm_cpu_s": round(statistics.median(s["build_cpu_s"] for s in warm), 3),
             "import_s": round(statistics.median(s["import_s"] for s in cold + warm), 3),
             "process_wall_s_warm": round(statistics.median(s["process_wall_s"] for s in warm), 3),
             "peak_tree_mb_warm": statistics.median(s["peak_tree_mb"] for s in warm),
@@ -71,4 +75,9 @@ def run(ws: Workspace, sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
             "serialized_zlib_bytes_per_dag": warm[0]["serialized_zlib_bytes_mean"],
             "samples": {"cold": cold, "warm": warm},
         }
+    counts = sorted(int(c) for c in out)
+    for c1, c2 in itertools.pairwise(counts):  # marginal CPU per added report, fixed costs cancelled
+        for kind in ("cold", "warm"):
+            slope = (out[str(c2)][f"{kind}_cpu_s"] - out[str(c1)][f"{kind}_cpu_s"]) * 1000 / (c2 - c1)
+            out[str(c2)][f"{kind}_marginal_cpu_ms_per_report"] = round(slope, 3)
     return out
