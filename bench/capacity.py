@@ -1,6 +1,6 @@
 """``make capacity``: the measured inputs of the capacity plan (docs/capacity.md), and the plan derived from them.
 
-.venv/bin/python -m bench.capacity                       # all three parts (about 10 minutes on 2 cores)
+.venv/bin/python -m bench.capacity                       # all three parts (13 minutes on a loaded 2-core machine)
 .venv/bin/python -m bench.capacity --only platform,parse --runs 20 --hello-runs 40 --sizes 10,100,1000
 .venv/bin/python -m bench.capacity --quick               # smoke: 3 runs each, 10 and 100 reports, 1 Airflow run
 
