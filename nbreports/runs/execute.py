@@ -7,7 +7,6 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from nbreports.access.teams import teams_path
 from nbreports.engines import Engine, ExecutionJob, ExecutionResult, LogSink, get_engine
 from nbreports.errors import NbreportsError, StoreError
 from nbreports.kernel.upstream import UPSTREAM_ENV
@@ -33,14 +32,13 @@ def _run_env(plan: RunPlan, notebooks: Path) -> dict[str, str]:
     """What the kernel is told about its run: which report and run, and the upstream runs that triggered it.
 
     A local kernel works in a copy of its report folder, so it is told where this worker's reports
-    and teams file are: whether it may read another report is decided from them (``kernel.upstream``).
+    are: whether it may read another report is decided from them and the teams file (``kernel.upstream``).
     """
     env = {"NBREPORTS_REPORT": plan.report, "NBREPORTS_RUN_ID": plan.run_id}
     if plan.upstream_runs:  # else the kernel reads them from its input's provenance (kernel.upstream)
         env[UPSTREAM_ENV] = json.dumps(plan.upstream_runs)
     if not plan.profile:
-        env["NBREPORTS_NOTEBOOKS_DIR"] = str(notebooks)
-        env["NBREPORTS_TEAMS_FILE"] = str(teams_path(notebooks))
+        env["NBREPORTS_NOTEBOOKS_DIR"] = str(notebooks)  # its teams file: the worker's setting, else beside it
     return env
 
 
