@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import statistics
 from typing import Any
 
-from bench.dag_parsing import generate
+from bench.dag_parsing import generate, parse_env
 from bench.harness import REPO, VENV_BIN, measure_cmd, progress
 from bench.workspace import Workspace
 
 
 def _child(ws: Workspace, root: Any, count: int, cold: bool) -> dict[str, Any]:
-    home = root / "home"
-    if cold:
-        shutil.rmtree(home, ignore_errors=True)
-    env = ws.env(
-        NBREPORTS_HOME=str(home),
-        NBREPORTS_NOTEBOOKS_DIR=str(root / "notebooks"),
-        AIRFLOW_HOME=str(root / "airflow"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{root / 'airflow' / 'unused.db'}",
-    )
+    env = parse_env(root, ws, cold)
     args = [str(VENV_BIN / "python"), "-m", "bench.capacity_parse_child", str(root / "notebooks")]
     res = measure_cmd(args, env=env, cwd=REPO, workdir=ws.tmp).require_ok("build_dags")
     line = next(ln for ln in reversed(res.output.splitlines()) if ln.startswith("BENCH "))

@@ -58,17 +58,22 @@ def generate(root: Path, count: int) -> Path:
     return notebooks
 
 
-def parse(root: Path, ws: Workspace, cold: bool, count: int) -> Sample:
+def parse_env(root: Path, ws: Workspace, cold: bool) -> dict[str, str]:
+    """The environment of a parse child over ``root/notebooks``; ``cold`` empties the derived-facts cache first."""
     home = root / "home"
     if cold:
         shutil.rmtree(home, ignore_errors=True)
-    env = ws.env(
+    return ws.env(
         NBREPORTS_HOME=str(home),
         NBREPORTS_NOTEBOOKS_DIR=str(root / "notebooks"),
         AIRFLOW_HOME=str(root / "airflow"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{root / 'airflow' / 'unused.db'}",
     )
+
+
+def parse(root: Path, ws: Workspace, cold: bool, count: int) -> Sample:
+    env = parse_env(root, ws, cold)
     res = measure_cmd(
         [str(VENV_BIN / "python"), "-m", "bench.parse_child", str(DAG_FILE)], env=env, cwd=REPO, workdir=ws.tmp
     ).require_ok("parse")
