@@ -63,7 +63,7 @@ def to_param(p: Parameter) -> Param:
     return _param(default, description=description, **schema)
 
 
-def _params(report: Report) -> dict[str, Param]:
+def _params(report: Report, config: ComputeConfig | None) -> dict[str, Param]:
     params = {p.name: to_param(p) for p in report.parameters}
     if report.spec.cache.ttl:
         params[FORCE_PARAM] = _param(
@@ -72,23 +72,26 @@ def _params(report: Report) -> dict[str, Param]:
             title="Force a new run",
             description="Run the notebook even if a fresh cached run has the same inputs",
         )
-    if PROFILE_PARAM not in params:
-        params.update(_profile_param(report))
+    if PROFILE_PARAM not in params and config is not None:
+        params.update(_profile_param(report, config))
     return params
 
 
-def _compute_config(report: Report) -> ComputeConfig:
-    return load_compute_config(config_path(report.folder.parent), teams_path(report.folder.parent))
+def _compute_config(report: Report) -> ComputeConfig | None:
+    """The compute config beside the report's notebooks folder; None if it is broken (prepare then says why)."""
+    try:
+        return load_compute_config(config_path(report.folder.parent), teams_path(report.folder.parent))
+    except ConfigError:
+        return None
 
 
-def _profile_param(report: Report) -> dict[str, Param]:
+def _profile_param(report: Report, config: ComputeConfig) -> dict[str, Param]:
     """Return a dropdown of the compute profiles the report's team may use.
 
     For a pod run, always; for a run in the worker, when a profile routes to a queue of its own
-    (which workers run it). None if the config is broken: prepare then refuses the run with its error.
+    (which workers run it). None if the team is unknown to the config: prepare refuses the run.
     """
     try:
-        config = _compute_config(report)
         allowed = config.allowed_profiles(report.spec.team)
         if report.spec.executor not in POD_EXECUTORS and not config.routes_to_queues(report.spec.team):
             return {}
@@ -111,11 +114,13 @@ def _profile_param(report: Report) -> dict[str, Param]:
     }
 
 
-def _queue(report: Report) -> dict[str, str]:
+def _queue(report: Report, config: ComputeConfig | None) -> dict[str, str]:
     """The execute task's queue: its default profile's, if it names one (a trigger's choice: ``operators.policy``)."""
+    if config is None:
+        return {}
     try:
-        queue = _compute_config(report).queue_for(report.name, report.spec)
-    except NbreportsError:  # a broken config or a profile the team may not use: prepare refuses the run
+        queue = config.queue_for(report.name, report.spec)
+    except NbreportsError:  # a profile the team may not use: prepare refuses the run
         return {}
     return {"queue": queue} if queue else {}
 
@@ -169,6 +174,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
     """
     spec = report.spec
     teams = teams or load_teams(teams_path(report.folder.parent))
+    compute = _compute_config(report)  # once per DAG: the form's profiles and the execute task's queue
     with (
         _access_control_is_ours(),
         DAG(
@@ -179,7 +185,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
             start_date=START_DATE,
             catchup=spec.catchup,
             tags=sorted({"nbreports", f"team:{spec.team}", *spec.tags}),
-            params=_params(report),
+            params=_params(report, compute),
             default_args={"owner": spec.owner},
             dagrun_timeout=timedelta(seconds=spec.run_timeout * (spec.retries + 1) + 600),
             render_template_as_native_obj=True,
@@ -202,7 +208,7 @@ def build_dag(report: Report, notebooks_dir: Path | None = None, teams: TeamsCon
             retry_delay=timedelta(seconds=spec.retry_delay),
             execution_timeout=timedelta(seconds=spec.run_timeout + 120),
             on_retry_callback=notify_retry if any(NotifyEvent.RETRY in r.on for r in spec.notify) else None,
-            **_queue(report),
+            **_queue(report, compute),
             **common,
         )
         publish = PublishReportOperator(  # retried: an object store or database briefly down must not lose the run

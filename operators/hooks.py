@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -140,6 +141,10 @@ class NbreportsHook(BaseHook):
         )
         check_shared(platform)
         return platform
+
+    def notebooks(self, notebooks_dir: str | None = None) -> Path:
+        """Where this worker finds the reports: ``notebooks_dir`` if an operator names one, else its setting."""
+        return Path(notebooks_dir) if notebooks_dir else self.settings.resolved_notebooks_dir
 
     def get_conn(self) -> Platform:
         """Return the platform (``platform``): the hook's connection."""

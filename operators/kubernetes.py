@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -91,15 +90,11 @@ class KubernetesReportOperator(KubernetesPodOperator):
         """The hook to the platform (store and database) through ``db_conn_id``."""
         return NbreportsHook(self.db_conn_id)
 
-    @property
-    def _notebooks(self) -> Path | None:
-        """Where this worker finds the reports: ``notebooks_dir``, else its ``NBREPORTS_NOTEBOOKS_DIR``."""
-        return Path(self.notebooks_dir) if self.notebooks_dir else None
-
     def report_manifest(self, try_number: int = 1) -> dict[str, Any]:
         """Build the validated manifest of this run's pod."""
         plan = RunPlan.from_dict(self.plan)
-        return build_pod_manifest(plan_pod(self.nbreports.platform, plan, try_number, notebooks_dir=self._notebooks))
+        here = self.nbreports.notebooks(self.notebooks_dir)
+        return build_pod_manifest(plan_pod(self.nbreports.platform, plan, try_number, notebooks_dir=here))
 
     def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> k8s.V1Pod:
         """Return the pod to start: the run's manifest, with the provider's task labels added."""
@@ -135,7 +130,7 @@ class KubernetesReportOperator(KubernetesPodOperator):
             ),
             None,
         )
-        request = plan_pod(self.nbreports.platform, plan, notebooks_dir=self._notebooks)
+        request = plan_pod(self.nbreports.platform, plan, notebooks_dir=self.nbreports.notebooks(self.notebooks_dir))
         init = [s for s in (status.init_container_statuses or []) if s.name == BUNDLE_CONTAINER]
         main = [s for s in (status.container_statuses or []) if s.name == CONTAINER]
         waiting = {s.state.waiting.reason for s in [*init, *main] if s.state and s.state.waiting}

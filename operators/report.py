@@ -7,7 +7,6 @@ in their own DAGs and read the run's scraps from its XCom.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Asset, BaseOperator, Context, TriggerRule
@@ -62,9 +61,8 @@ class _ReportOperator(BaseOperator):
 
     def load_report(self) -> Report:
         """Load the report from its folder (spec, notebook and parameters, cached by content hash)."""
-        settings = self.hook.settings
-        folder = Path(self.notebooks_dir) if self.notebooks_dir else settings.resolved_notebooks_dir
-        return find_report(folder, self.report, settings.derived_cache_dir)
+        hook = self.hook
+        return find_report(hook.notebooks(self.notebooks_dir), self.report, hook.settings.derived_cache_dir)
 
     def _airflow_ids(self, context: Context) -> dict[str, Any]:
         dag_run, ti = context["dag_run"], context["ti"]
@@ -162,7 +160,7 @@ class ExecuteReportOperator(_ReportOperator):
         """Run the notebook; return the execution result, or raise the error of the failed run."""
         plan = RunPlan.from_dict(self.plan)
         platform = self.hook.run_platform(plan.report, plan.team, plan.connections, plan.variables)
-        here = Path(self.notebooks_dir) if self.notebooks_dir else None  # else this worker's NBREPORTS_NOTEBOOKS_DIR
+        here = self.hook.notebooks(self.notebooks_dir)
         result = execute(platform, plan, self.log.info, try_number=context["ti"].try_number, notebooks_dir=here)
         if result.status != RunStatus.SUCCESS:
             raise execution_error(

@@ -166,9 +166,9 @@ def choose_compute(
     Raises ``ProfileError`` for a profile the team may not use, before anything is written; also for
     a run in the worker, whose profile chose its queue (the workers that run it).
     """
-    if spec.executor not in POD_EXECUTORS:
-        if requested:
-            (config or load_compute_config()).profile_for(report, spec, requested)
+    in_pod = spec.executor in POD_EXECUTORS
+    if not in_pod and not requested:
         return None, None
     config = config or load_compute_config()
-    return config.profile_for(report, spec, requested).name, config.image_for(spec)
+    profile = config.profile_for(report, spec, requested)
+    return (profile.name, config.image_for(spec)) if in_pod else (None, None)

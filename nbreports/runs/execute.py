@@ -106,9 +106,8 @@ def execute(
             f"kernel {plan.kernel}, engine {plan.executor})"
         )
         with Heartbeat(platform, plan.run_id):  # a run whose heartbeat stops is found lost (runs.liveness)
-            result = _unpack_report_files(platform, plan, job) or (engine or get_engine(plan.executor)).execute(
-                job, log
-            )
+            unpack_failure = _unpack_report_files(platform, plan, job)  # then nothing runs
+            result = unpack_failure or (engine or get_engine(plan.executor)).execute(job, log)
         try:
             _store_output(platform, plan, redactor, output_path if output_path.is_file() else input_path, job)
         except StoreError as exc:  # e.g. the disk is full: the run fails with that reason, nothing half-written
